@@ -1,0 +1,1 @@
+//! NAPALM-shaped output (placeholder, being written).
