@@ -1,1 +1,218 @@
-fn main() {}
+//! `nbfacts`: collect operational facts from network devices and reconcile them into NetBox.
+//!
+//! This binary parses flags, sets up logging, calls `nbfacts-host` and maps errors to exit
+//! codes: 0 success, 1 a collection failed, 2 usage error.
+
+mod home;
+mod output;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand, ValueEnum};
+use nbfacts_host::{
+    CollectRequest, DeviceSession, Limits, Registry, ReplayDevice, Runtime, RuntimeConfig,
+};
+
+/// Exit code when a collection failed.
+const EXIT_FAILED: u8 = 1;
+/// Exit code for usage errors (clap uses the same).
+const EXIT_USAGE: u8 = 2;
+
+#[derive(Debug, Parser)]
+#[command(name = "nbfacts", version, about = "Collect facts from network devices into NetBox")]
+struct Cli {
+    /// State directory (store, plugin cache). Default: $NBFACTS_HOME or ~/.local/share/nbfacts.
+    #[arg(long, global = true, env = "NBFACTS_HOME")]
+    home: Option<PathBuf>,
+
+    /// Log filter, e.g. `info` or `nbfacts_host=debug`.
+    #[arg(long, global = true, env = "NBFACTS_LOG", default_value = "warn")]
+    log: String,
+
+    /// Load this plugin component in addition to the built-in ones (repeatable).
+    #[arg(long = "plugin", global = true, value_name = "FILE.wasm")]
+    plugins: Vec<PathBuf>,
+
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run collectors against one device and print the facts.
+    Collect(CollectArgs),
+    /// List the loaded plugins with their drivers, collectors and versions.
+    Plugins {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, clap::Args)]
+struct CollectArgs {
+    /// Answer from recorded replies in DIR (NAPALM mocked-data layout) instead of a device.
+    #[arg(long, value_name = "DIR")]
+    replay: PathBuf,
+
+    /// Driver name or alias (`junos`, `netbox_facts.napalm.junos`).
+    #[arg(long)]
+    driver: String,
+
+    /// Collector to run (repeatable): inventory, interfaces, ethernet_switching, lldp, bgp,
+    /// arp, ndp, l2_circuits, evpn, ospf.
+    #[arg(long = "collector", required = true)]
+    collectors: Vec<String>,
+
+    /// Shorthand for `--format json`.
+    #[arg(long, conflicts_with = "format")]
+    json: bool,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    format: Format,
+
+    /// Plugin deadline per collector, in seconds.
+    #[arg(long, default_value_t = 120)]
+    timeout: u64,
+}
+
+/// How facts are printed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Format {
+    /// Readable tables.
+    Table,
+    /// nbfacts's own JSON: `{collector: facts}`.
+    Json,
+    /// One JSON object keyed by NAPALM getter name, in NAPALM's shapes.
+    Napalm,
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return ExitCode::from(if e.use_stderr() { EXIT_USAGE } else { 0 });
+        }
+    };
+    init_logging(&cli.log);
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::from(EXIT_FAILED);
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(EXIT_FAILED)
+        }
+    }
+}
+
+fn init_logging(filter: &str) {
+    let filter = tracing_subscriber::EnvFilter::try_new(filter)
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+}
+
+async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let home = home::resolve(cli.home.as_deref())?;
+    match &cli.command {
+        Command::Plugins { json } => {
+            let registry = load_registry(&home, &cli.plugins, Limits::default()).await?;
+            output::print_plugins(&registry, *json)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Collect(args) => collect(&home, &cli.plugins, args).await,
+    }
+}
+
+async fn load_registry(
+    home: &home::Home,
+    extra: &[PathBuf],
+    limits: Limits,
+) -> anyhow::Result<Registry> {
+    let runtime = Runtime::new(RuntimeConfig {
+        limits,
+        cache_dir: Some(home.plugin_cache()),
+        ..RuntimeConfig::default()
+    })?;
+    let mut registry = Registry::new();
+    for builtin in nbfacts_builtin::ALL {
+        let plugin = runtime
+            .load(builtin.wasm, &format!("builtin:{}", builtin.name))
+            .await?;
+        registry.add(plugin)?;
+    }
+    for path in extra {
+        let plugin = runtime
+            .load_file(path)
+            .await
+            .with_context(|| format!("cannot load plugin {}", path.display()))?;
+        registry.add(plugin)?;
+    }
+    Ok(registry)
+}
+
+async fn collect(
+    home: &home::Home,
+    plugins: &[PathBuf],
+    args: &CollectArgs,
+) -> anyhow::Result<ExitCode> {
+    if !args.replay.is_dir() {
+        eprintln!(
+            "error: --replay {}: not a directory of recorded replies",
+            args.replay.display()
+        );
+        return Ok(ExitCode::from(EXIT_USAGE));
+    }
+    let limits = Limits {
+        deadline: std::time::Duration::from_secs(args.timeout.max(1)),
+        ..Limits::default()
+    };
+    let registry = load_registry(home, plugins, limits).await?;
+    // Unknown driver or collector: say so before touching the device.
+    for collector in &args.collectors {
+        if let Err(e) = registry.resolve(&args.driver, collector) {
+            eprintln!("error: {e}");
+            return Ok(ExitCode::from(EXIT_USAGE));
+        }
+    }
+    let session: Arc<dyn DeviceSession> = Arc::new(ReplayDevice::new(&args.replay, &args.driver));
+    let mut results = Vec::new();
+    for collector in &args.collectors {
+        let started = std::time::Instant::now();
+        let result = registry
+            .collect(&args.driver, CollectRequest::new(collector), session.clone())
+            .await;
+        tracing::info!(
+            collector = %collector,
+            ok = result.is_ok(),
+            elapsed_ms = started.elapsed().as_millis() as u64,
+            "Collection finished."
+        );
+        results.push((collector.clone(), result));
+    }
+    let format = if args.json { Format::Json } else { args.format };
+    let failed = results.iter().any(|(_, r)| r.is_err());
+    match format {
+        Format::Table => output::print_tables(&results)?,
+        Format::Json => output::print_json(&results)?,
+        Format::Napalm => output::print_napalm(&results)?,
+    }
+    Ok(if failed {
+        ExitCode::from(EXIT_FAILED)
+    } else {
+        ExitCode::SUCCESS
+    })
+}

@@ -1,0 +1,513 @@
+//! One sandboxed call: the store, its limits, the host imports, and turning traps into errors
+//! an operator can act on.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use nbfacts_sdk::{CollectRequest, Facts, PluginInfo};
+use wasmtime::component::{Component, HasSelf, Linker, Resource, ResourceTable};
+use wasmtime::{Engine, ResourceLimiter, Store, StoreContextMut, Trap, UpdateDeadline};
+use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
+use wasmtime_wasi::{WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
+
+use super::bindings::nbfacts::collector::{device, log, types as wit};
+use super::bindings::{Plugin as PluginBindings, PluginPre, SessionHandle};
+use super::Limits;
+use crate::device::DeviceSession;
+use crate::error::{CollectionError, Limit, PluginError, PluginFailure};
+
+/// The `nbfacts:collector` version this host implements.
+pub const SUPPORTED_WIT: &str = "0.1.0";
+
+/// Interfaces a plugin may import. Rust's standard library imports the WASI CLI and I/O
+/// interfaces even when a plugin never uses them; they are linked with no capabilities (no
+/// environment, no arguments, stdin closed, stdout discarded, stderr captured for panic
+/// messages). Filesystem, sockets and anything else are refused at load.
+const ALLOWED_IMPORT_PREFIXES: &[&str] = &[
+    "wasi:cli/environment@",
+    "wasi:cli/exit@",
+    "wasi:cli/stdin@",
+    "wasi:cli/stdout@",
+    "wasi:cli/stderr@",
+    "wasi:cli/terminal-input@",
+    "wasi:cli/terminal-output@",
+    "wasi:cli/terminal-stdin@",
+    "wasi:cli/terminal-stdout@",
+    "wasi:cli/terminal-stderr@",
+    "wasi:io/",
+    "wasi:clocks/monotonic-clock@",
+    "wasi:clocks/wall-clock@",
+    "wasi:random/",
+];
+
+const LOG_LINES_PER_CALL: u32 = 1_000;
+const LOG_LINE_BYTES: usize = 4_096;
+const STDERR_BYTES: usize = 1 << 20;
+
+/// Everything one store holds.
+pub struct StoreData {
+    wasi: WasiCtx,
+    table: ResourceTable,
+    limiter: MemoryLimiter,
+    session: Option<Arc<dyn DeviceSession>>,
+    device_calls: u32,
+    max_device_calls: u32,
+    max_reply_bytes: usize,
+    log_lines: u32,
+    deadline_hit: bool,
+    plugin: String,
+    device_name: String,
+}
+
+impl WasiView for StoreData {
+    fn ctx(&mut self) -> WasiCtxView<'_> {
+        WasiCtxView {
+            ctx: &mut self.wasi,
+            table: &mut self.table,
+        }
+    }
+}
+
+/// Caps linear memory and remembers that it did.
+struct MemoryLimiter {
+    cap: usize,
+    exceeded: bool,
+}
+
+impl ResourceLimiter for MemoryLimiter {
+    fn memory_growing(
+        &mut self,
+        _current: usize,
+        desired: usize,
+        _maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
+        if desired > self.cap {
+            self.exceeded = true;
+            return Err(wasmtime::format_err!(
+                "memory cap of {} bytes exceeded (wanted {desired})",
+                self.cap
+            ));
+        }
+        Ok(true)
+    }
+
+    fn table_growing(
+        &mut self,
+        _current: usize,
+        desired: usize,
+        _maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
+        Ok(desired <= 1_000_000)
+    }
+}
+
+pub(super) fn add_to_linker(linker: &mut Linker<StoreData>) -> wasmtime::Result<()> {
+    wasmtime_wasi::p2::add_to_linker_async(linker)?;
+    PluginBindings::add_to_linker::<_, HasSelf<_>>(linker, |s| s)?;
+    Ok(())
+}
+
+/// Loads a compiled plugin from the cache.
+#[allow(unsafe_code)]
+pub(super) fn deserialize_cached(engine: &Engine, path: &Path) -> wasmtime::Result<Component> {
+    // SAFETY: `deserialize_file` trusts that the file holds code compiled by this engine
+    // configuration. The file lives in nbfacts's own cache directory, under a subdirectory
+    // keyed by `Engine::precompile_compatibility_hash`, named by the SHA-256 of the wasm it
+    // was compiled from, and is written atomically (temporary file + rename) by
+    // `Runtime::compile_cached`. wasmtime also checks the header and engine settings and fails
+    // cleanly on a mismatch. Anyone who can write there can already replace the plugins.
+    unsafe { Component::deserialize_file(engine, path) }
+}
+
+/// Refuses components that import what the sandbox does not grant or that were built against
+/// another contract version, before anything runs.
+pub(super) fn check_imports_exports(
+    engine: &Engine,
+    component: &Component,
+    source_name: &str,
+) -> Result<(), PluginError> {
+    let ty = component.component_type();
+    let ours = "nbfacts:collector/";
+    for (name, _) in ty.imports(engine) {
+        if let Some(rest) = name.strip_prefix(ours) {
+            let version = rest.split_once('@').map(|(_, v)| v).unwrap_or("");
+            if !compatible(version) {
+                return Err(incompatible(source_name, version));
+            }
+            continue;
+        }
+        if !ALLOWED_IMPORT_PREFIXES.iter().any(|p| name.starts_with(p)) {
+            return Err(PluginError::ForbiddenImport {
+                source_name: source_name.to_string(),
+                import: name.to_string(),
+            });
+        }
+    }
+    let mut found = None;
+    for (name, _) in ty.exports(engine) {
+        if let Some(version) = name.strip_prefix("nbfacts:collector/collector@") {
+            found = Some(version.to_string());
+        }
+    }
+    match found {
+        Some(v) if compatible(&v) => Ok(()),
+        Some(v) => Err(incompatible(source_name, &v)),
+        None => Err(PluginError::Compile {
+            source_name: source_name.to_string(),
+            message: "the component does not export nbfacts:collector/collector; \
+                      is it an nbfacts plugin?"
+                .to_string(),
+        }),
+    }
+}
+
+fn incompatible(plugin: &str, found: &str) -> PluginError {
+    PluginError::IncompatibleWit {
+        plugin: plugin.to_string(),
+        found: found.to_string(),
+        supported: supported_range(),
+    }
+}
+
+fn supported_range() -> String {
+    let mut parts = SUPPORTED_WIT.split('.');
+    let (major, minor) = (parts.next().unwrap_or("0"), parts.next().unwrap_or("0"));
+    format!("{major}.{minor}.0 to {SUPPORTED_WIT}")
+}
+
+/// Before 1.0 the minor number is the breaking axis; a plugin built against a later patch may
+/// use imports this host lacks.
+fn compatible(version: &str) -> bool {
+    let parse = |v: &str| -> Option<(u64, u64, u64)> {
+        let mut it = v.split('.').map(|p| p.parse::<u64>().ok());
+        Some((it.next()??, it.next()??, it.next()??))
+    };
+    match (parse(version), parse(SUPPORTED_WIT)) {
+        (Some((a, b, c)), Some((x, y, z))) => {
+            if x == 0 {
+                a == 0 && b == y && c <= z
+            } else {
+                a == x && (b, c) <= (y, z)
+            }
+        }
+        _ => false,
+    }
+}
+
+/// The plugin's declared contract version must agree with what it exports.
+pub(super) fn check_wit_version(info: &PluginInfo, source_name: &str) -> Result<(), PluginError> {
+    if compatible(&info.wit_version) {
+        Ok(())
+    } else {
+        Err(incompatible(
+            &format!("{} {} ({source_name})", info.name, info.version),
+            &info.wit_version,
+        ))
+    }
+}
+
+fn new_store(
+    engine: &Engine,
+    limits: &Limits,
+    plugin: &str,
+    session: Option<Arc<dyn DeviceSession>>,
+    stderr: MemoryOutputPipe,
+) -> Store<StoreData> {
+    let wasi = WasiCtxBuilder::new().stderr(stderr).build();
+    let device_name = session
+        .as_ref()
+        .map(|s| s.info().name)
+        .unwrap_or_default();
+    let data = StoreData {
+        wasi,
+        table: ResourceTable::new(),
+        limiter: MemoryLimiter {
+            cap: usize::try_from(limits.memory_bytes).unwrap_or(usize::MAX),
+            exceeded: false,
+        },
+        session,
+        device_calls: 0,
+        max_device_calls: limits.max_device_calls,
+        max_reply_bytes: limits.max_reply_bytes,
+        log_lines: 0,
+        deadline_hit: false,
+        plugin: plugin.to_string(),
+        device_name,
+    };
+    let mut store = Store::new(engine, data);
+    store.limiter(|d| &mut d.limiter);
+    let deadline = Instant::now() + limits.deadline;
+    store.set_epoch_deadline(1);
+    store.epoch_deadline_callback(move |mut ctx: StoreContextMut<'_, StoreData>| {
+        if Instant::now() >= deadline {
+            ctx.data_mut().deadline_hit = true;
+            Ok(UpdateDeadline::Interrupt)
+        } else {
+            // Yield at every tick so a busy plugin never starves other tasks on this thread.
+            Ok(UpdateDeadline::Yield(1))
+        }
+    });
+    if let Some(fuel) = limits.fuel {
+        // Only possible when the engine was built with fuel; otherwise the deadline applies.
+        if store.set_fuel(fuel).is_ok() {
+            let _ = store.fuel_async_yield_interval(Some(1_000_000));
+        }
+    }
+    store
+}
+
+/// Calls `describe()` in a short-lived instance.
+pub(super) async fn describe(
+    engine: &Engine,
+    pre: &PluginPre<StoreData>,
+    source_name: &str,
+) -> Result<PluginInfo, PluginError> {
+    let limits = Limits {
+        memory_bytes: 64 << 20,
+        deadline: Duration::from_secs(5),
+        ..Limits::default()
+    };
+    let stderr = MemoryOutputPipe::new(STDERR_BYTES);
+    let mut store = new_store(engine, &limits, source_name, None, stderr.clone());
+    let fail = |message: String| PluginError::Describe {
+        source_name: source_name.to_string(),
+        message,
+    };
+    let call = async {
+        let instance = pre.instantiate_async(&mut store).await?;
+        instance
+            .nbfacts_collector_collector()
+            .call_describe(&mut store)
+            .await
+    };
+    match tokio::time::timeout(limits.deadline + Duration::from_secs(1), call).await {
+        Ok(Ok(info)) => Ok(info.into()),
+        Ok(Err(e)) => Err(fail(explain_trap(&e, &stderr))),
+        Err(_) => Err(fail("did not return within 5 s".to_string())),
+    }
+}
+
+/// Runs one collection.
+pub(super) async fn collect(
+    engine: &Engine,
+    pre: &PluginPre<StoreData>,
+    limits: &Limits,
+    plugin: &str,
+    request: CollectRequest,
+    session: Arc<dyn DeviceSession>,
+) -> Result<Facts, CollectionError> {
+    let stderr = MemoryOutputPipe::new(STDERR_BYTES);
+    let mut store = new_store(engine, limits, plugin, Some(session), stderr.clone());
+    let collector = request.collector.clone();
+    let request: wit::CollectRequest = request.into();
+    let call = async {
+        let instance = pre.instantiate_async(&mut store).await?;
+        let handle = store.data_mut().table.push(SessionHandle)?;
+        let handle: Resource<SessionHandle> = Resource::new_borrow(handle.rep());
+        instance
+            .nbfacts_collector_collector()
+            .call_collect(&mut store, &request, handle)
+            .await
+    };
+    // The epoch callback enforces the deadline while plugin code runs; this timeout covers the
+    // time spent waiting on the device inside host calls.
+    let outcome = tokio::time::timeout(limits.deadline + Duration::from_millis(250), call).await;
+    match outcome {
+        Err(_) => Err(CollectionError::Limit {
+            plugin: plugin.to_string(),
+            limit: Limit::Deadline(limits.deadline),
+        }),
+        Ok(Ok(Ok(facts))) => Ok(facts.into()),
+        Ok(Ok(Err(error))) => Err(CollectionError::Plugin(PluginFailure {
+            collector,
+            error: error.into(),
+        })),
+        Ok(Err(e)) => Err(classify(e, store.data(), limits, plugin, &stderr)),
+    }
+}
+
+fn classify(
+    e: wasmtime::Error,
+    data: &StoreData,
+    limits: &Limits,
+    plugin: &str,
+    stderr: &MemoryOutputPipe,
+) -> CollectionError {
+    let limit = |limit| CollectionError::Limit {
+        plugin: plugin.to_string(),
+        limit,
+    };
+    if data.deadline_hit {
+        return limit(Limit::Deadline(limits.deadline));
+    }
+    if data.limiter.exceeded {
+        return limit(Limit::Memory(limits.memory_bytes));
+    }
+    match e.downcast_ref::<Trap>() {
+        Some(Trap::StackOverflow) => limit(Limit::Stack),
+        Some(Trap::OutOfFuel) => limit(Limit::Fuel(limits.fuel.unwrap_or(0))),
+        Some(Trap::Interrupt) => limit(Limit::Deadline(limits.deadline)),
+        _ => {
+            let message = explain_trap(&e, stderr);
+            if message.contains("pooling allocator") || message.contains("maximum concurrent") {
+                CollectionError::Host {
+                    plugin: plugin.to_string(),
+                    message,
+                }
+            } else {
+                CollectionError::Crashed {
+                    plugin: plugin.to_string(),
+                    message,
+                }
+            }
+        }
+    }
+}
+
+/// A one-line explanation of a trap, using the guest's panic message when there is one.
+fn explain_trap(e: &wasmtime::Error, stderr: &MemoryOutputPipe) -> String {
+    let out = stderr.contents();
+    let text = String::from_utf8_lossy(&out);
+    if let Some(at) = text.find("panicked at") {
+        let panic: Vec<&str> = text[at..].lines().take(2).collect();
+        return format!("panic: {}", panic.join(" ").trim());
+    }
+    match e.downcast_ref::<Trap>() {
+        // Rust keeps its stack in linear memory; overflowing it is an out-of-bounds access.
+        Some(Trap::MemoryOutOfBounds) => format!(
+            "{} (the plugin overflowed its stack through deep recursion, or has a memory bug)",
+            Trap::MemoryOutOfBounds
+        ),
+        Some(trap) => trap.to_string(),
+        None => format!("{e:#}").lines().next().unwrap_or_default().to_string(),
+    }
+}
+
+fn truncate(s: &str, max: usize) -> &str {
+    if s.len() <= max {
+        return s;
+    }
+    let mut end = max;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    &s[..end]
+}
+
+impl StoreData {
+    fn device_call_allowed(&mut self) -> Result<Arc<dyn DeviceSession>, wit::DeviceError> {
+        let Some(session) = self.session.clone() else {
+            return Err(wit::DeviceError::NotSupported(
+                "no device session during describe()".to_string(),
+            ));
+        };
+        self.device_calls += 1;
+        if self.device_calls > self.max_device_calls {
+            return Err(wit::DeviceError::Limit(format!(
+                "more than {} device calls in one collection",
+                self.max_device_calls
+            )));
+        }
+        Ok(session)
+    }
+
+    fn check_reply(
+        &self,
+        reply: Result<String, nbfacts_sdk::DeviceError>,
+    ) -> Result<String, wit::DeviceError> {
+        match reply {
+            Ok(text) if text.len() > self.max_reply_bytes => Err(wit::DeviceError::Limit(format!(
+                "reply of {} bytes is over the cap of {} bytes",
+                text.len(),
+                self.max_reply_bytes
+            ))),
+            Ok(text) => Ok(text),
+            Err(e) => Err(e.into()),
+        }
+    }
+}
+
+impl wit::Host for StoreData {}
+
+impl device::Host for StoreData {}
+
+impl device::HostSession for StoreData {
+    async fn netconf_rpc(
+        &mut self,
+        _session: Resource<SessionHandle>,
+        rpc: String,
+    ) -> Result<String, wit::DeviceError> {
+        let session = self.device_call_allowed()?;
+        let reply = session.netconf_rpc(&rpc).await;
+        self.check_reply(reply)
+    }
+
+    async fn cli(
+        &mut self,
+        _session: Resource<SessionHandle>,
+        command: String,
+    ) -> Result<String, wit::DeviceError> {
+        let session = self.device_call_allowed()?;
+        let reply = session.cli(&command).await;
+        self.check_reply(reply)
+    }
+
+    async fn info(&mut self, _session: Resource<SessionHandle>) -> wit::DeviceInfo {
+        match &self.session {
+            Some(s) => s.info().into(),
+            None => wit::DeviceInfo {
+                name: String::new(),
+                driver: String::new(),
+                address: String::new(),
+                transports: String::new(),
+                extra: Vec::new(),
+            },
+        }
+    }
+
+    async fn drop(&mut self, session: Resource<SessionHandle>) -> wasmtime::Result<()> {
+        // Borrowed handles are never dropped by the guest; an owned one would be ours.
+        if session.owned() {
+            self.table.delete(session)?;
+        }
+        Ok(())
+    }
+}
+
+impl log::Host for StoreData {
+    async fn log(&mut self, level: log::Level, message: String) {
+        self.log_lines += 1;
+        if self.log_lines > LOG_LINES_PER_CALL {
+            if self.log_lines == LOG_LINES_PER_CALL + 1 {
+                tracing::warn!(plugin = %self.plugin, device = %self.device_name,
+                    "Plugin logged more than {LOG_LINES_PER_CALL} lines; dropping the rest.");
+            }
+            return;
+        }
+        let message = truncate(&message, LOG_LINE_BYTES);
+        let (plugin, device) = (&self.plugin, &self.device_name);
+        match level {
+            log::Level::Trace => tracing::trace!(%plugin, %device, "{message}"),
+            log::Level::Debug => tracing::debug!(%plugin, %device, "{message}"),
+            log::Level::Info => tracing::info!(%plugin, %device, "{message}"),
+            log::Level::Warn => tracing::warn!(%plugin, %device, "{message}"),
+            log::Level::Error => tracing::error!(%plugin, %device, "{message}"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn version_compatibility_follows_the_pre_1_0_rule() {
+        assert!(compatible("0.1.0"));
+        assert!(!compatible("0.2.0"));
+        assert!(!compatible("0.1.1"), "a later patch may use imports this host lacks");
+        assert!(!compatible("1.0.0"));
+        assert!(!compatible("garbage"));
+        assert_eq!(supported_range(), "0.1.0 to 0.1.0");
+    }
+}

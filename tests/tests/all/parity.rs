@@ -1,0 +1,1 @@
+//! NAPALM parity through the WebAssembly plugin (filled in with the Junos collectors).
