@@ -5,9 +5,11 @@
 //! laid out like NAPALM's junos mocked data (see [`nbfacts_sdk::testing`] for the naming rules,
 //! which it shares with the SDK's native test double).
 
+use std::collections::HashMap;
 use std::future::Future;
 use std::path::{Path, PathBuf};
 use std::pin::Pin;
+use std::sync::Arc;
 
 use nbfacts_sdk::testing::{cli_file_name, operation_name, reply_file_name, unknown_rpc_error};
 use nbfacts_sdk::{DeviceError, DeviceInfo};
@@ -38,8 +40,15 @@ pub trait DeviceSession: Send + Sync {
 /// unknown command, so plugin fallbacks behave as on a device.
 #[derive(Debug, Clone)]
 pub struct ReplayDevice {
-    dir: PathBuf,
+    source: Source,
     info: DeviceInfo,
+}
+
+#[derive(Debug, Clone)]
+enum Source {
+    Dir(PathBuf),
+    /// File name → content, for generated devices and benchmarks.
+    Memory(Arc<HashMap<String, Arc<str>>>),
 }
 
 impl ReplayDevice {
@@ -58,17 +67,39 @@ impl ReplayDevice {
                 transports: "netconf,cli".to_string(),
                 extra: vec![("replay-dir".to_string(), dir.display().to_string())],
             },
-            dir,
+            source: Source::Dir(dir),
         }
     }
 
-    /// The directory replies are read from.
-    pub fn dir(&self) -> &Path {
-        &self.dir
+    /// A replay device that answers from memory: `files` maps reply file names
+    /// (`get-arp-table-information.xml`) to their content.
+    pub fn from_memory(name: &str, driver: &str, files: HashMap<String, Arc<str>>) -> Self {
+        Self {
+            info: DeviceInfo {
+                name: name.to_string(),
+                driver: driver.to_string(),
+                address: String::new(),
+                transports: "netconf,cli".to_string(),
+                extra: Vec::new(),
+            },
+            source: Source::Memory(Arc::new(files)),
+        }
+    }
+
+    /// The directory replies are read from, if they come from one.
+    pub fn dir(&self) -> Option<&Path> {
+        match &self.source {
+            Source::Dir(d) => Some(d),
+            Source::Memory(_) => None,
+        }
     }
 
     async fn read(&self, file: &str) -> Result<Option<String>, DeviceError> {
-        let path = self.dir.join(file);
+        let dir = match &self.source {
+            Source::Memory(files) => return Ok(files.get(file).map(|s| s.to_string())),
+            Source::Dir(dir) => dir,
+        };
+        let path = dir.join(file);
         match tokio::fs::read_to_string(&path).await {
             Ok(text) => Ok(Some(text)),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),

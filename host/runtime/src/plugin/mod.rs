@@ -307,6 +307,18 @@ impl Plugin {
         self.inner.info.collectors.iter().any(|c| c == collector)
     }
 
+    /// Benchmark support: creates a store and an instance, then drops them.
+    #[doc(hidden)]
+    pub async fn bench_instantiate(&self) -> Result<(), String> {
+        sandbox::bench_instantiate(&self.inner.runtime.inner.engine, &self.inner.pre).await
+    }
+
+    /// Benchmark support: calls `describe()` `n` times on one live instance.
+    #[doc(hidden)]
+    pub async fn bench_describe(&self, n: u64) -> Result<(), String> {
+        sandbox::bench_describe(&self.inner.runtime.inner.engine, &self.inner.pre, n).await
+    }
+
     /// Runs one collection in a fresh sandboxed instance.
     pub async fn collect(
         &self,

@@ -288,6 +288,31 @@ pub(super) async fn describe(
     }
 }
 
+pub(super) async fn bench_instantiate(
+    engine: &Engine,
+    pre: &PluginPre<StoreData>,
+) -> Result<(), String> {
+    let mut store = new_store(engine, &Limits::default(), "bench", None, MemoryOutputPipe::new(1024));
+    pre.instantiate_async(&mut store)
+        .await
+        .map(drop)
+        .map_err(|e| e.to_string())
+}
+
+pub(super) async fn bench_describe(
+    engine: &Engine,
+    pre: &PluginPre<StoreData>,
+    n: u64,
+) -> Result<(), String> {
+    let mut store = new_store(engine, &Limits::default(), "bench", None, MemoryOutputPipe::new(1024));
+    let instance = pre.instantiate_async(&mut store).await.map_err(|e| e.to_string())?;
+    let api = instance.nbfacts_collector_collector();
+    for _ in 0..n {
+        api.call_describe(&mut store).await.map_err(|e| e.to_string())?;
+    }
+    Ok(())
+}
+
 /// Runs one collection.
 pub(super) async fn collect(
     engine: &Engine,
