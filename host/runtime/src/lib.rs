@@ -41,6 +41,7 @@
 
 pub mod device;
 pub mod error;
+pub mod netbox;
 pub mod plugin;
 pub mod registry;
 

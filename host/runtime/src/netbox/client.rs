@@ -1,0 +1,472 @@
+//! A NetBox REST client built for reconciliation: bulk reads (many filter values per request,
+//! pagination), bulk writes (lists in one request), retries with backoff where repeating is
+//! safe, request counting, and errors that carry NetBox's own message but never the token.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use reqwest::{Method, StatusCode};
+use serde_json::Value;
+
+/// A secret string: shown as `***` in `Debug` and `Display`.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    /// Wraps a secret.
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(value.into())
+    }
+
+    /// The secret itself, for the one place that sends it.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secret(***)")
+    }
+}
+
+/// How to reach NetBox.
+#[derive(Debug, Clone)]
+pub struct NetBoxConfig {
+    /// Base URL, e.g. `http://127.0.0.1:8765`.
+    pub url: String,
+    /// API token: a v2 token (`nbt_KEY.SECRET`) or a v1 token.
+    pub token: Secret,
+    /// Timeout of one request.
+    pub timeout: Duration,
+    /// Retries after the first attempt, for requests that are safe to repeat.
+    pub retries: u32,
+    /// First backoff; doubles at each retry.
+    pub backoff: Duration,
+    /// Items per page when reading lists.
+    pub page_size: usize,
+}
+
+impl NetBoxConfig {
+    /// Defaults for `url` and `token`: 30 s timeout, 4 retries from 250 ms, pages of 1000.
+    pub fn new(url: impl Into<String>, token: Secret) -> Self {
+        Self {
+            url: url.into().trim_end_matches('/').to_string(),
+            token,
+            timeout: Duration::from_secs(30),
+            retries: 4,
+            backoff: Duration::from_millis(250),
+            page_size: 1000,
+        }
+    }
+}
+
+/// A NetBox request failed.
+#[derive(Debug, Clone, thiserror::Error)]
+#[non_exhaustive]
+pub enum NetBoxError {
+    /// NetBox answered with an error status. `message` is NetBox's own text.
+    #[error("NetBox answered {status} to {method} {path}: {message}")]
+    Status {
+        /// HTTP method.
+        method: String,
+        /// Path and query.
+        path: String,
+        /// HTTP status code.
+        status: u16,
+        /// NetBox's message (the `detail` field or the field errors), shortened.
+        message: String,
+    },
+    /// NetBox could not be reached, or the connection broke.
+    #[error("cannot reach NetBox for {method} {path}: {message}")]
+    Transport {
+        /// HTTP method.
+        method: String,
+        /// Path and query.
+        path: String,
+        /// What failed.
+        message: String,
+    },
+    /// A request timed out (after retries where retrying is safe).
+    #[error("NetBox did not answer {method} {path} within {seconds} s")]
+    Timeout {
+        /// HTTP method.
+        method: String,
+        /// Path and query.
+        path: String,
+        /// The per-request timeout.
+        seconds: u64,
+    },
+    /// NetBox's answer was not the JSON expected.
+    #[error("unexpected answer from NetBox to {method} {path}: {message}")]
+    Decode {
+        /// HTTP method.
+        method: String,
+        /// Path and query.
+        path: String,
+        /// What was wrong.
+        message: String,
+    },
+}
+
+impl NetBoxError {
+    /// The HTTP status, if NetBox answered.
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            NetBoxError::Status { status, .. } => Some(*status),
+            _ => None,
+        }
+    }
+
+    /// True for a 400 (validation) answer.
+    pub fn is_validation(&self) -> bool {
+        self.status() == Some(400)
+    }
+}
+
+/// Requests made so far, by kind.
+#[derive(Debug, Default)]
+pub struct Counters {
+    reads: AtomicU64,
+    writes: AtomicU64,
+    retries: AtomicU64,
+}
+
+/// A snapshot of [`Counters`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct RequestCounts {
+    /// GET requests (pages included).
+    pub reads: u64,
+    /// POST, PATCH, PUT and DELETE requests.
+    pub writes: u64,
+    /// Repeated attempts.
+    pub retries: u64,
+}
+
+/// The NetBox client. Cheap to clone; clones share the connection pool and the counters.
+#[derive(Debug, Clone)]
+pub struct NetBox {
+    http: reqwest::Client,
+    config: Arc<NetBoxConfig>,
+    counters: Arc<Counters>,
+    branch: Option<String>,
+}
+
+/// Whether a failed request may be sent again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Repeat {
+    /// GET, PATCH, PUT, DELETE: repeating gives the same state.
+    Safe,
+    /// POST: repeating after an unknown outcome could create a duplicate, so only retry when
+    /// NetBox certainly did not process it (429, connection refused).
+    OnlyIfUnprocessed,
+}
+
+impl NetBox {
+    /// A client for `config`.
+    pub fn new(config: NetBoxConfig) -> Result<Self, NetBoxError> {
+        let http = reqwest::Client::builder()
+            .timeout(config.timeout)
+            .connect_timeout(config.timeout.min(Duration::from_secs(10)))
+            .user_agent(concat!("nbfacts/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| NetBoxError::Transport {
+                method: String::new(),
+                path: String::new(),
+                message: e.to_string(),
+            })?;
+        Ok(Self {
+            http,
+            config: Arc::new(config),
+            counters: Arc::new(Counters::default()),
+            branch: None,
+        })
+    }
+
+    /// A client whose requests act inside a netbox-branching branch (by schema id).
+    pub fn in_branch(&self, schema_id: &str) -> Self {
+        Self {
+            branch: Some(schema_id.to_string()),
+            ..self.clone()
+        }
+    }
+
+    /// The base URL.
+    pub fn url(&self) -> &str {
+        &self.config.url
+    }
+
+    /// Requests made so far by this client and its clones.
+    pub fn counts(&self) -> RequestCounts {
+        RequestCounts {
+            reads: self.counters.reads.load(Ordering::Relaxed),
+            writes: self.counters.writes.load(Ordering::Relaxed),
+            retries: self.counters.retries.load(Ordering::Relaxed),
+        }
+    }
+
+    /// `GET path` with query pairs.
+    pub async fn get(&self, path: &str, query: &[(String, String)]) -> Result<Value, NetBoxError> {
+        self.send(Method::GET, path, query, None, Repeat::Safe).await
+    }
+
+    /// Every object of a list endpoint that matches `filters`, following pagination.
+    pub async fn list(
+        &self,
+        path: &str,
+        filters: &[(String, String)],
+    ) -> Result<Vec<Value>, NetBoxError> {
+        let mut out = Vec::new();
+        let mut offset = 0usize;
+        loop {
+            let mut query = filters.to_vec();
+            query.push(("limit".into(), self.config.page_size.to_string()));
+            query.push(("offset".into(), offset.to_string()));
+            let page = self.get(path, &query).await?;
+            let results = page
+                .get("results")
+                .and_then(Value::as_array)
+                .ok_or_else(|| NetBoxError::Decode {
+                    method: "GET".into(),
+                    path: path.into(),
+                    message: "no `results` list in the answer".into(),
+                })?;
+            let n = results.len();
+            out.extend(results.iter().cloned());
+            let more = page.get("next").is_some_and(|n| !n.is_null());
+            if !more || n == 0 {
+                return Ok(out);
+            }
+            offset += n;
+        }
+    }
+
+    /// Like [`NetBox::list`], filtering `key` by many `values` (in chunks, so URLs stay short).
+    pub async fn list_any(
+        &self,
+        path: &str,
+        filters: &[(String, String)],
+        key: &str,
+        values: &[String],
+    ) -> Result<Vec<Value>, NetBoxError> {
+        let mut out = Vec::new();
+        for chunk in values.chunks(100) {
+            let mut query = filters.to_vec();
+            query.extend(chunk.iter().map(|v| (key.to_string(), v.clone())));
+            out.extend(self.list(path, &query).await?);
+        }
+        Ok(out)
+    }
+
+    /// Creates objects with one request (NetBox's bulk create); returns them in order.
+    pub async fn create_many(&self, path: &str, items: Vec<Value>) -> Result<Vec<Value>, NetBoxError> {
+        if items.is_empty() {
+            return Ok(Vec::new());
+        }
+        let body = Value::Array(items);
+        let answer = self
+            .send(Method::POST, path, &[], Some(body), Repeat::OnlyIfUnprocessed)
+            .await?;
+        into_list("POST", path, answer)
+    }
+
+    /// Creates one object.
+    pub async fn create(&self, path: &str, item: Value) -> Result<Value, NetBoxError> {
+        self.send(Method::POST, path, &[], Some(item), Repeat::OnlyIfUnprocessed)
+            .await
+    }
+
+    /// Updates objects with one request; each item carries its `id`.
+    pub async fn update_many(&self, path: &str, items: Vec<Value>) -> Result<Vec<Value>, NetBoxError> {
+        if items.is_empty() {
+            return Ok(Vec::new());
+        }
+        let answer = self
+            .send(Method::PATCH, path, &[], Some(Value::Array(items)), Repeat::Safe)
+            .await?;
+        into_list("PATCH", path, answer)
+    }
+
+    /// Deletes objects by id with one request.
+    pub async fn delete_many(&self, path: &str, ids: &[u64]) -> Result<(), NetBoxError> {
+        if ids.is_empty() {
+            return Ok(());
+        }
+        let body = Value::Array(ids.iter().map(|id| serde_json::json!({ "id": id })).collect());
+        self.send(Method::DELETE, path, &[], Some(body), Repeat::Safe)
+            .await
+            .map(drop)
+    }
+
+    async fn send(
+        &self,
+        method: Method,
+        path: &str,
+        query: &[(String, String)],
+        body: Option<Value>,
+        repeat: Repeat,
+    ) -> Result<Value, NetBoxError> {
+        let url = format!("{}{}", self.config.url, path);
+        let mut attempt = 0u32;
+        loop {
+            let counter = if method == Method::GET {
+                &self.counters.reads
+            } else {
+                &self.counters.writes
+            };
+            counter.fetch_add(1, Ordering::Relaxed);
+            let mut request = self
+                .http
+                .request(method.clone(), &url)
+                .header("Authorization", self.authorization())
+                .header("Accept", "application/json");
+            if !query.is_empty() {
+                request = request.query(query);
+            }
+            if let Some(branch) = &self.branch {
+                request = request.header("X-NetBox-Branch", branch);
+            }
+            if let Some(body) = &body {
+                request = request.json(body);
+            }
+            let outcome = request.send().await;
+            let (retryable, wait, error) = match outcome {
+                Ok(response) => {
+                    let status = response.status();
+                    if status.is_success() {
+                        if status == StatusCode::NO_CONTENT {
+                            return Ok(Value::Null);
+                        }
+                        return response.json::<Value>().await.map_err(|e| NetBoxError::Decode {
+                            method: method.to_string(),
+                            path: path.to_string(),
+                            message: e.to_string(),
+                        });
+                    }
+                    let retry_after = response
+                        .headers()
+                        .get("Retry-After")
+                        .and_then(|v| v.to_str().ok())
+                        .and_then(|v| v.parse::<u64>().ok())
+                        .map(Duration::from_secs);
+                    let text = response.text().await.unwrap_or_default();
+                    let error = NetBoxError::Status {
+                        method: method.to_string(),
+                        path: path.to_string(),
+                        status: status.as_u16(),
+                        message: netbox_message(&text),
+                    };
+                    let retryable = match (status, repeat) {
+                        (StatusCode::TOO_MANY_REQUESTS, _) => true,
+                        (s, Repeat::Safe) => s.is_server_error(),
+                        _ => false,
+                    };
+                    (retryable, retry_after, error)
+                }
+                Err(e) if e.is_timeout() => (
+                    repeat == Repeat::Safe,
+                    None,
+                    NetBoxError::Timeout {
+                        method: method.to_string(),
+                        path: path.to_string(),
+                        seconds: self.config.timeout.as_secs(),
+                    },
+                ),
+                Err(e) => (
+                    // A refused connection never reached NetBox; anything else may have.
+                    repeat == Repeat::Safe || e.is_connect(),
+                    None,
+                    NetBoxError::Transport {
+                        method: method.to_string(),
+                        path: path.to_string(),
+                        message: e.to_string(),
+                    },
+                ),
+            };
+            if !retryable || attempt >= self.config.retries {
+                return Err(error);
+            }
+            let backoff = self.config.backoff * 2u32.saturating_pow(attempt);
+            let wait = wait.unwrap_or(backoff).min(Duration::from_secs(30));
+            tracing::debug!(%method, path, attempt, wait_ms = wait.as_millis() as u64, error = %error,
+                "NetBox request failed; retrying.");
+            self.counters.retries.fetch_add(1, Ordering::Relaxed);
+            tokio::time::sleep(wait).await;
+            attempt += 1;
+        }
+    }
+
+    fn authorization(&self) -> String {
+        let token = self.config.token.expose();
+        if token.starts_with("nbt_") {
+            format!("Bearer {token}")
+        } else {
+            format!("Token {token}")
+        }
+    }
+}
+
+fn into_list(method: &str, path: &str, answer: Value) -> Result<Vec<Value>, NetBoxError> {
+    match answer {
+        Value::Array(items) => Ok(items),
+        other => Err(NetBoxError::Decode {
+            method: method.into(),
+            path: path.into(),
+            message: format!("expected a list, got {}", short(&other.to_string())),
+        }),
+    }
+}
+
+/// NetBox's error text: `detail`, or the field errors, shortened.
+fn netbox_message(body: &str) -> String {
+    match serde_json::from_str::<Value>(body) {
+        Ok(Value::Object(m)) => match m.get("detail").and_then(Value::as_str) {
+            Some(detail) => {
+                let errors = m.get("errors").map(|e| format!(" {e}")).unwrap_or_default();
+                short(&format!("{detail}{errors}"))
+            }
+            None => short(&Value::Object(m).to_string()),
+        },
+        Ok(other) => short(&other.to_string()),
+        Err(_) => short(body.trim()),
+    }
+}
+
+fn short(text: &str) -> String {
+    const MAX: usize = 2000;
+    if text.len() <= MAX {
+        return text.to_string();
+    }
+    let mut end = MAX;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}…", text.get(..end).unwrap_or_default())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secrets_never_print() {
+        let config = NetBoxConfig::new("http://x", Secret::new("nbt_abc.def"));
+        let shown = format!("{config:?}");
+        assert!(!shown.contains("def"), "{shown}");
+        assert!(shown.contains("***"));
+    }
+
+    #[test]
+    fn netbox_messages_are_extracted() {
+        assert_eq!(
+            netbox_message(r#"{"detail":"Invalid v2 token"}"#),
+            "Invalid v2 token"
+        );
+        assert_eq!(
+            netbox_message(r#"{"mac_address":["Invalid MAC address format: zz"]}"#),
+            r#"{"mac_address":["Invalid MAC address format: zz"]}"#
+        );
+        assert_eq!(netbox_message("<html>bad gateway</html>"), "<html>bad gateway</html>");
+    }
+}
