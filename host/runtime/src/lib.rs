@@ -42,6 +42,7 @@
 pub mod device;
 pub mod error;
 pub mod netbox;
+pub mod reconcile;
 pub mod plugin;
 pub mod registry;
 

@@ -1,0 +1,142 @@
+//! Reconciliation: collected facts + NetBox's current state → a [`ChangeSet`] → NetBox.
+//!
+//! Identity comes from NetBox's unique constraints and exact matching (interface names exactly,
+//! IP addresses with their VRF, MAC addresses on their interface); an explicit NetBox id wins;
+//! nothing is matched fuzzily. nbfacts only ever updates or deletes objects it owns (tagged
+//! **Automatically Discovered**); facts that would touch other objects become journal entries or
+//! skipped entries with a reason.
+
+pub mod changeset;
+pub mod interfaces;
+pub mod neighbors;
+pub mod writer;
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use regex::Regex;
+use serde_json::{Value, json};
+
+pub use changeset::{ChangeSet, Counts, Entry, EntryState, Operation};
+pub use writer::{Action, Outcome, Refused, Written, apply};
+
+use crate::netbox::{CF_DISCOVERY_METHOD, CF_LAST_SEEN, NetBox, NetBoxError, TAG_SLUG, Target};
+
+/// What a reconciler needs besides the facts.
+#[derive(Debug, Clone)]
+pub struct Context {
+    /// NetBox, for reads (writes happen in the writer).
+    pub netbox: NetBox,
+    /// The device the facts came from.
+    pub device: Target,
+    /// Only interfaces whose name matches are considered (the plan's interface regex).
+    pub interface_filter: Option<Regex>,
+    /// The collection time, ISO 8601 UTC (written to `last seen`).
+    pub now: String,
+}
+
+impl Context {
+    /// A context stamped with the current time.
+    pub fn new(netbox: NetBox, device: Target, interface_filter: Option<Regex>) -> Self {
+        Self {
+            netbox,
+            device,
+            interface_filter,
+            now: rfc3339(SystemTime::now()),
+        }
+    }
+
+    /// True if the plan's interface regex admits `name`.
+    pub fn wants_interface(&self, name: &str) -> bool {
+        self.interface_filter
+            .as_ref()
+            .is_none_or(|re| re.is_match(name))
+    }
+}
+
+/// A reconciler could not read NetBox.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ReconcileError {
+    /// Reading NetBox's state failed.
+    #[error("cannot read NetBox state: {0}")]
+    NetBox(#[from] NetBoxError),
+    /// The facts are not what this reconciler handles.
+    #[error("{0}")]
+    Unsupported(String),
+}
+
+/// The tags list every created object carries.
+pub fn owned_tags() -> Value {
+    json!([{ "slug": TAG_SLUG }])
+}
+
+/// True if a NetBox object carries nbfacts's tag.
+pub fn is_owned(object: &Value) -> bool {
+    object
+        .get("tags")
+        .and_then(Value::as_array)
+        .is_some_and(|tags| {
+            tags.iter()
+                .any(|t| t.get("slug").and_then(Value::as_str) == Some(TAG_SLUG))
+        })
+}
+
+/// Custom fields for a fact object.
+pub fn fact_fields(method: &str, now: &str) -> Value {
+    json!({ CF_DISCOVERY_METHOD: method, CF_LAST_SEEN: now })
+}
+
+/// `id` of a NetBox object.
+pub fn id_of(object: &Value) -> Option<u64> {
+    object.get("id").and_then(Value::as_u64)
+}
+
+/// Formats a time as ISO 8601 UTC (`2026-01-02T03:04:05Z`), the form NetBox accepts for
+/// datetime custom fields.
+pub fn rfc3339(t: SystemTime) -> String {
+    let secs = t.duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
+    let days = (secs / 86_400) as i64;
+    let rem = secs % 86_400;
+    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[test]
+    fn rfc3339_formats_utc() {
+        assert_eq!(rfc3339(UNIX_EPOCH), "1970-01-01T00:00:00Z");
+        assert_eq!(
+            rfc3339(UNIX_EPOCH + Duration::from_secs(1_767_323_045)),
+            "2026-01-02T03:04:05Z"
+        );
+        assert_eq!(
+            rfc3339(UNIX_EPOCH + Duration::from_secs(951_782_400)),
+            "2000-02-29T00:00:00Z"
+        );
+    }
+
+    #[test]
+    fn ownership_is_the_tag() {
+        assert!(is_owned(&json!({"tags": [{"slug": TAG_SLUG}]})));
+        assert!(!is_owned(&json!({"tags": [{"slug": "other"}]})));
+        assert!(!is_owned(&json!({})));
+    }
+}
