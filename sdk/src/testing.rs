@@ -88,10 +88,10 @@ impl Device for FakeDevice {
         if let Some(reply) = self.rpcs.get(&key) {
             return Ok(reply.clone());
         }
-        if let Some(dir) = &self.dir {
-            if let Some(reply) = read_reply(dir, &file)? {
-                return Ok(reply);
-            }
+        if let Some(dir) = &self.dir
+            && let Some(reply) = read_reply(dir, &file)?
+        {
+            return Ok(reply);
         }
         Err(unknown_rpc_error(&operation_name(rpc).unwrap_or_default()))
     }
@@ -101,10 +101,10 @@ impl Device for FakeDevice {
         if let Some(out) = self.cli.get(command) {
             return Ok(out.clone());
         }
-        if let Some(dir) = &self.dir {
-            if let Some(out) = read_reply(dir, &cli_file_name(command))? {
-                return Ok(out);
-            }
+        if let Some(dir) = &self.dir
+            && let Some(out) = read_reply(dir, &cli_file_name(command))?
+        {
+            return Ok(out);
         }
         Err(DeviceError::Rpc(RpcError {
             error_type: "protocol".into(),
@@ -230,8 +230,10 @@ mod tests {
             Some("get-bgp-neighbor-informationfrontend.xml")
         );
         assert_eq!(
-            reply_file_name("<?xml version=\"1.0\"?><rpc message-id=\"1\"><get-software-information/></rpc>")
-                .as_deref(),
+            reply_file_name(
+                "<?xml version=\"1.0\"?><rpc message-id=\"1\"><get-software-information/></rpc>"
+            )
+            .as_deref(),
             Some("get-software-information.xml")
         );
     }
@@ -241,7 +243,9 @@ mod tests {
         let rpc = "<get-configuration>\n  <configuration><routing-instances><instance/></routing-instances></configuration>\n</get-configuration>";
         assert_eq!(
             reply_file_name(rpc).as_deref(),
-            Some("_configuration__routing_instances__instance____routing_instances___configuration_.xml")
+            Some(
+                "_configuration__routing_instances__instance____routing_instances___configuration_.xml"
+            )
         );
     }
 

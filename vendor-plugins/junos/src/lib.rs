@@ -18,9 +18,39 @@
 //! `junos:` attributes and multi-routing-engine wrappers all parse the same way. A protocol that
 //! is not running gives an empty result; a malformed reply gives a typed parse error naming the
 //! RPC and the element.
+//!
+//! The plugin probes instead of trusting PyEZ-style facts: it asks for the ELS / VLAN form of
+//! a table and falls back to the MX bridge form when the device answers with an rpc-error
+//! ("syntax error"), and the same for the two per-interface LLDP RPCs. Each collector module
+//! documents its RPCs and NAPALM's rules it reproduces; `nbfacts_sdk::napalm` turns the facts
+//! into NAPALM's getter output, and `tests/parity.rs` checks them against NAPALM's expected
+//! results.
+//!
+//! Parsing: replies are read into [`xml::Doc`], a small arena tree on local names; the MAC
+//! table, which runs to tens of thousands of entries, is parsed in one streaming pass instead
+//! ([`mac_table`]). [`generate`] builds large replies for benchmarks and the simulator.
+//!
+//! ```
+//! use nbfacts_junos::Junos;
+//! use nbfacts_sdk::{testing::FakeDevice, CollectRequest, Collector, Facts};
+//!
+//! let device = FakeDevice::new()
+//!     .with_reply("get-arp-table-information", &nbfacts_junos::generate::arp_table(3));
+//! let facts = Junos::collect(&CollectRequest::new("arp"), &device).unwrap();
+//! let Facts::Arp(entries) = facts else { panic!("arp facts expected") };
+//! assert_eq!(entries.len(), 3);
+//! assert_eq!(entries[0].interface, "irb.100");
+//! ```
 #![deny(unsafe_code)]
 
+pub mod arp;
+pub mod bgp;
 pub mod common;
+pub mod generate;
+pub mod interfaces;
+pub mod inventory;
+pub mod lldp;
+pub mod mac_table;
 pub mod xml;
 
 use nbfacts_sdk::{CollectError, CollectRequest, Collector, Device, Driver, Facts, PluginMeta};
@@ -30,7 +60,15 @@ use nbfacts_sdk::{CollectError, CollectRequest, Collector, Device, Driver, Facts
 pub struct Junos;
 
 /// The collectors this plugin implements.
-pub const COLLECTORS: &[&str] = &[];
+pub const COLLECTORS: &[&str] = &[
+    "inventory",
+    "interfaces",
+    "ethernet_switching",
+    "lldp",
+    "bgp",
+    "arp",
+    "ndp",
+];
 
 impl Collector for Junos {
     fn meta() -> PluginMeta {
@@ -44,8 +82,14 @@ impl Collector for Junos {
     }
 
     fn collect(request: &CollectRequest, device: &dyn Device) -> Result<Facts, CollectError> {
-        let _ = device;
         match request.collector.as_str() {
+            "inventory" => inventory::collect(device).map(Facts::Inventory),
+            "interfaces" => interfaces::collect(device).map(Facts::Interfaces),
+            "ethernet_switching" => mac_table::collect(device).map(Facts::EthernetSwitching),
+            "lldp" => lldp::collect(device).map(Facts::Lldp),
+            "bgp" => bgp::collect(device).map(Facts::Bgp),
+            "arp" => arp::collect_arp(device).map(Facts::Arp),
+            "ndp" => arp::collect_ndp(device).map(Facts::Ndp),
             other => Err(nbfacts_sdk::not_supported(other)),
         }
     }

@@ -5,14 +5,21 @@
 //! (`junos:style` becomes `style` or `junos_style`). The tree therefore works on **local
 //! names** only: element `<junos:foo>` is `foo`, attribute `junos:seconds` is `seconds`.
 //!
-//! Design: one pass with quick-xml into an arena (`Vec<Node>`); element names are interned to
-//! integers so lookups compare integers; text borrows from the input where no entity has to be
-//! resolved. Text is trimmed on access (`<time-to-expire> 1031</time-to-expire>`).
+//! Design: one pass with quick-xml into an arena (`Vec<Node>`) in document (pre-)order; element
+//! names are interned to integers (with a small non-cryptographic hash) so lookups compare
+//! integers; text and attribute values borrow from the input where no entity or line-ending
+//! normalisation has to be applied. Text is trimmed on access
+//! (`<time-to-expire> 1031</time-to-expire>`). Because the arena is in document order, the
+//! descendants of an element are the contiguous range of nodes up to the end of its subtree,
+//! so [`El::descendants_named`] needs no allocation and no recursion. Whitespace-only text
+//! between child elements (indentation) is not kept, so containers cost no text allocation.
 
 use std::borrow::Cow;
 use std::collections::HashMap;
+use std::hash::{BuildHasher, Hasher};
 
 use quick_xml::Reader;
+use quick_xml::events::attributes::Attributes;
 use quick_xml::events::{BytesStart, Event};
 
 /// Index of a node in [`Doc::nodes`].
@@ -23,18 +30,56 @@ const NONE: NodeId = u32::MAX;
 struct Node<'a> {
     name: u32,
     text: Cow<'a, str>,
-    attrs: Vec<(u32, String)>,
+    attrs: Vec<(u32, Cow<'a, str>)>,
+    parent: NodeId,
     first_child: NodeId,
     last_child: NodeId,
     next_sibling: NodeId,
+    /// One past the last node of this element's subtree; `NONE` while the element is open.
+    end: NodeId,
+}
+
+/// FxHash-style hasher for the name table: names are short and come from one document, so a
+/// fast multiplicative hash beats SipHash, notably inside WebAssembly.
+#[derive(Debug, Default, Clone, Copy)]
+struct FxBuild;
+
+struct Fx(u64);
+
+impl BuildHasher for FxBuild {
+    type Hasher = Fx;
+    fn build_hasher(&self) -> Fx {
+        Fx(0)
+    }
+}
+
+impl Hasher for Fx {
+    fn write(&mut self, bytes: &[u8]) {
+        const K: u64 = 0x517c_c1b7_2722_0a95;
+        let mut h = self.0;
+        let mut chunks = bytes.chunks_exact(8);
+        for chunk in &mut chunks {
+            let mut word = [0u8; 8];
+            word.copy_from_slice(chunk);
+            h = (h.rotate_left(5) ^ u64::from_le_bytes(word)).wrapping_mul(K);
+        }
+        for &b in chunks.remainder() {
+            h = (h.rotate_left(5) ^ u64::from(b)).wrapping_mul(K);
+        }
+        self.0 = h;
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
 }
 
 /// A parsed XML document.
 #[derive(Debug)]
 pub struct Doc<'a> {
     nodes: Vec<Node<'a>>,
-    names: HashMap<String, u32>,
-    names_by_id: Vec<String>,
+    names: HashMap<Cow<'a, str>, u32, FxBuild>,
+    names_by_id: Vec<Cow<'a, str>>,
     root_children: Vec<NodeId>,
 }
 
@@ -53,8 +98,24 @@ impl std::fmt::Display for XmlError {
     }
 }
 
-fn local(name: &str) -> &str {
+/// The local part of a (possibly prefixed) name: `junos:seconds` → `seconds`.
+pub fn local(name: &str) -> &str {
     name.rsplit(':').next().unwrap_or(name)
+}
+
+/// `part` as a slice of `input` (with `input`'s lifetime) when it points into `input`: quick-xml
+/// hands out names and attributes borrowed from the event, which borrows from the input.
+fn within<'a>(input: &'a str, part: &str) -> Option<&'a str> {
+    let offset = (part.as_ptr() as usize).checked_sub(input.as_ptr() as usize)?;
+    input
+        .get(offset..offset.checked_add(part.len())?)
+        .filter(|found| found.as_ptr() == part.as_ptr())
+}
+
+/// Attribute names lose their prefix, and PyEZ's `junos_` rewrite is undone.
+fn attr_key(name: &str) -> &str {
+    let key = local(name);
+    key.strip_prefix("junos_").unwrap_or(key)
 }
 
 impl<'a> Doc<'a> {
@@ -62,8 +123,8 @@ impl<'a> Doc<'a> {
     pub fn parse(input: &'a str) -> Result<Self, XmlError> {
         let mut doc = Doc {
             nodes: Vec::with_capacity(input.len() / 40),
-            names: HashMap::new(),
-            names_by_id: Vec::new(),
+            names: HashMap::with_capacity_and_hasher(48, FxBuild),
+            names_by_id: Vec::with_capacity(48),
             root_children: Vec::new(),
         };
         let mut reader = Reader::from_str(input);
@@ -79,25 +140,26 @@ impl<'a> Doc<'a> {
                 .map_err(|e| err(&reader, e.to_string()))?;
             match event {
                 Event::Start(e) => {
-                    let id = doc.push_element(&e, &stack, &reader)?;
+                    let id = doc.push_element(input, &e, &stack, &reader)?;
                     stack.push(id);
                 }
                 Event::Empty(e) => {
-                    doc.push_element(&e, &stack, &reader)?;
+                    let id = doc.push_element(input, &e, &stack, &reader)?;
+                    doc.finish(id);
                 }
                 Event::End(_) => {
-                    stack.pop();
+                    if let Some(id) = stack.pop() {
+                        doc.finish(id);
+                    }
                 }
                 Event::Text(t) => {
                     if let Some(&top) = stack.last() {
-                        let text = t.xml10_content();
-                        doc.append_text(top, text);
+                        doc.append_text(top, t.xml10_content());
                     }
                 }
                 Event::CData(c) => {
                     if let Some(&top) = stack.last() {
-                        let text = c.xml10_content();
-                        doc.append_text(top, text);
+                        doc.append_text(top, c.xml10_content());
                     }
                 }
                 Event::GeneralRef(r) => {
@@ -106,12 +168,10 @@ impl<'a> Doc<'a> {
                             Ok(Some(c)) => c.to_string(),
                             Ok(None) => quick_xml::escape::resolve_predefined_entity(&r)
                                 .map(str::to_string)
-                                .ok_or_else(|| {
-                                    err(&reader, format!("unknown entity &{};", &*r))
-                                })?,
+                                .ok_or_else(|| err(&reader, format!("unknown entity &{};", &*r)))?,
                             Err(e) => return Err(err(&reader, e.to_string())),
                         };
-                        doc.append_text(top, Cow::Owned(resolved));
+                        doc.append_text_owned(top, resolved);
                     }
                 }
                 Event::Eof => break,
@@ -119,7 +179,10 @@ impl<'a> Doc<'a> {
             }
         }
         if !stack.is_empty() {
-            return Err(err(&reader, "unexpected end of document: unclosed elements".into()));
+            return Err(err(
+                &reader,
+                "unexpected end of document: unclosed elements".into(),
+            ));
         }
         Ok(doc)
     }
@@ -129,7 +192,7 @@ impl<'a> Doc<'a> {
     pub fn builder() -> Self {
         Doc {
             nodes: Vec::new(),
-            names: HashMap::new(),
+            names: HashMap::with_hasher(FxBuild),
             names_by_id: Vec::new(),
             root_children: Vec::new(),
         }
@@ -144,11 +207,11 @@ impl<'a> Doc<'a> {
 
     /// Builder: adds an attribute to the element on top of `stack`.
     pub fn attr(&mut self, stack: &[u32], name: &str, value: &str) {
-        let key = local(name);
-        let key = key.strip_prefix("junos_").unwrap_or(key);
-        let key = self.intern(key);
+        let key = self.intern(attr_key(name));
         if let Some(&top) = stack.last() {
-            self.node_mut(top).attrs.push((key, value.to_string()));
+            self.node_mut(top)
+                .attrs
+                .push((key, Cow::Owned(value.to_string())));
         }
     }
 
@@ -161,87 +224,163 @@ impl<'a> Doc<'a> {
 
     /// Builder: closes the element on top of `stack`.
     pub fn close(&mut self, stack: &mut Vec<u32>) {
-        stack.pop();
+        if let Some(id) = stack.pop() {
+            self.finish(id);
+        }
     }
 
     fn intern(&mut self, name: &str) -> u32 {
         if let Some(&id) = self.names.get(name) {
             return id;
         }
-        let id = self.names.len() as u32;
-        self.names.insert(name.to_string(), id);
-        self.names_by_id.push(name.to_string());
+        self.add_name(Cow::Owned(name.to_string()))
+    }
+
+    /// Like [`Doc::intern`] for a name that lives in the input: no copy is made.
+    fn intern_borrowed(&mut self, name: &'a str) -> u32 {
+        if let Some(&id) = self.names.get(name) {
+            return id;
+        }
+        self.add_name(Cow::Borrowed(name))
+    }
+
+    fn add_name(&mut self, name: Cow<'a, str>) -> u32 {
+        let id = self.names_by_id.len() as u32;
+        self.names.insert(name.clone(), id);
+        self.names_by_id.push(name);
         id
+    }
+
+    /// Interns `name`, borrowing it from `input` when it points into it.
+    fn intern_from(&mut self, input: &'a str, name: &str) -> u32 {
+        match within(input, name) {
+            Some(borrowed) => self.intern_borrowed(borrowed),
+            None => self.intern(name),
+        }
     }
 
     fn push_element(
         &mut self,
+        input: &'a str,
         e: &BytesStart<'_>,
         stack: &[NodeId],
         reader: &Reader<&[u8]>,
     ) -> Result<NodeId, XmlError> {
-        let name = self.intern(local(e.local_name().as_ref()));
+        let name = self.intern_from(input, local(e.local_name().as_ref()));
         let mut attrs = Vec::new();
-        for attr in e.attributes() {
-            let attr = attr.map_err(|err| XmlError {
-                position: reader.buffer_position(),
-                message: err.to_string(),
-            })?;
+        let raw = e.attributes_raw();
+        if !raw.trim().is_empty() {
+            // The tag borrows from `input`: find the same bytes there so that attribute values
+            // can borrow for the document's lifetime instead of being copied.
+            match within(input, raw) {
+                Some(in_input) => {
+                    let mut attributes = Attributes::new(in_input, 0);
+                    // Duplicate-name checks cost an allocation per element; Junos does not repeat attributes.
+                    attributes.with_checks(false);
+                    self.read_attrs(attributes, &mut attrs, reader)?;
+                }
+                _ => {
+                    let mut owned = Vec::new();
+                    self.read_attrs(Attributes::new(raw, 0), &mut owned, reader)?;
+                    attrs.extend(
+                        owned
+                            .into_iter()
+                            .map(|(k, v)| (k, Cow::Owned(v.into_owned()))),
+                    );
+                }
+            }
+        }
+        Ok(self.link_new(name, attrs, stack))
+    }
+
+    fn read_attrs<'b>(
+        &mut self,
+        attributes: Attributes<'b>,
+        out: &mut Vec<(u32, Cow<'b, str>)>,
+        reader: &Reader<&[u8]>,
+    ) -> Result<(), XmlError> {
+        let fail = |message: String| XmlError {
+            position: reader.buffer_position(),
+            message,
+        };
+        for attr in attributes {
+            let attr = attr.map_err(|err| fail(err.to_string()))?;
             let key = attr.key.as_ref();
             if key.starts_with("xmlns") {
                 continue;
             }
             // PyEZ rewrites `junos:style` to `junos_style`; treat both as `style`.
-            let key = local(key);
-            let key = key.strip_prefix("junos_").unwrap_or(key);
-            let key = self.intern(key);
+            let key = self.intern(attr_key(key));
             let value = attr
                 .normalized_value(quick_xml::XmlVersion::Implicit1_0)
-                .map_err(|err| XmlError {
-                    position: reader.buffer_position(),
-                    message: err.to_string(),
-                })?
-                .into_owned();
-            attrs.push((key, value));
+                .map_err(|err| fail(err.to_string()))?;
+            out.push((key, value));
         }
-        Ok(self.link_new(name, attrs, stack))
+        Ok(())
     }
 
-    fn link_new(&mut self, name: u32, attrs: Vec<(u32, String)>, stack: &[NodeId]) -> NodeId {
+    fn link_new(&mut self, name: u32, attrs: Vec<(u32, Cow<'a, str>)>, stack: &[NodeId]) -> NodeId {
         let id = self.nodes.len() as NodeId;
+        let parent = stack.last().copied().unwrap_or(NONE);
         self.nodes.push(Node {
             name,
             text: Cow::Borrowed(""),
             attrs,
+            parent,
             first_child: NONE,
             last_child: NONE,
             next_sibling: NONE,
+            end: NONE,
         });
-        match stack.last() {
-            Some(&parent) => {
-                let last = self.node(parent).last_child;
-                if last == NONE {
-                    self.node_mut(parent).first_child = id;
-                } else {
-                    self.node_mut(last).next_sibling = id;
-                }
-                self.node_mut(parent).last_child = id;
+        if parent == NONE {
+            self.root_children.push(id);
+        } else {
+            let last = self.node(parent).last_child;
+            if last == NONE {
+                self.node_mut(parent).first_child = id;
+            } else {
+                self.node_mut(last).next_sibling = id;
             }
-            None => self.root_children.push(id),
+            self.node_mut(parent).last_child = id;
         }
         id
     }
 
+    /// Marks the element `id` closed: its subtree ends at the current end of the arena.
+    fn finish(&mut self, id: NodeId) {
+        let end = self.nodes.len() as NodeId;
+        self.node_mut(id).end = end;
+    }
+
     fn append_text(&mut self, id: NodeId, text: Cow<'a, str>) {
         let node = self.node_mut(id);
-        if node.text.is_empty() {
-            node.text = text;
+        let blank = text.trim().is_empty();
+        if node.text.trim().is_empty() {
+            // Nothing meaningful yet: keep the new chunk (borrowed, no copy) unless it is only
+            // indentation between child elements.
+            if !blank || node.text.is_empty() {
+                node.text = text;
+            }
+        } else if !blank || matches!(node.text, Cow::Owned(_)) {
+            // Real text in several chunks (around entity references): concatenate. A blank
+            // chunk after borrowed text can only be indentation after a child element.
+            node.text.to_mut().push_str(&text);
+        }
+    }
+
+    fn append_text_owned(&mut self, id: NodeId, text: String) {
+        let node = self.node_mut(id);
+        if node.text.trim().is_empty() {
+            // Keep leading blanks only if they may be significant between references.
+            let mut owned = node.text.to_string();
+            owned.push_str(&text);
+            node.text = Cow::Owned(owned);
         } else {
             node.text.to_mut().push_str(&text);
         }
     }
 
-    // Node ids are only ever created by `push_element`, as indexes of the node just pushed, and
+    // Node ids are only ever created by `link_new`, as indexes of the node just pushed, and
     // nodes are never removed, so every id in the tree is in range.
     #[allow(clippy::indexing_slicing)]
     fn node(&self, id: NodeId) -> &Node<'a> {
@@ -257,9 +396,21 @@ impl<'a> Doc<'a> {
         self.names.get(name).copied()
     }
 
+    /// Number of elements in the document.
+    pub fn len(&self) -> usize {
+        self.nodes.len()
+    }
+
+    /// True when the document has no element.
+    pub fn is_empty(&self) -> bool {
+        self.nodes.is_empty()
+    }
+
     /// The top-level elements (usually one).
     pub fn roots(&self) -> impl Iterator<Item = El<'_, 'a>> {
-        self.root_children.iter().map(move |&id| El { doc: self, id })
+        self.root_children
+            .iter()
+            .map(move |&id| El { doc: self, id })
     }
 
     /// The first top-level element.
@@ -269,10 +420,12 @@ impl<'a> Doc<'a> {
 
     /// Every element named `name`, in document order, at any depth.
     pub fn descendants(&self, name: &str) -> impl Iterator<Item = El<'_, 'a>> {
-        let want = self.name_id(name);
-        (0..self.nodes.len() as NodeId)
-            .filter(move |&id| Some(self.node(id).name) == want)
-            .map(move |id| El { doc: self, id })
+        Named {
+            doc: self,
+            want: self.name_id(name),
+            next: 0,
+            end: self.nodes.len() as NodeId,
+        }
     }
 
     /// The first element named `name`, at any depth.
@@ -301,7 +454,7 @@ impl<'d, 'a> El<'d, 'a> {
         self.doc
             .names_by_id
             .get(id as usize)
-            .map(String::as_str)
+            .map(|n| n.as_ref())
             .unwrap_or("")
     }
 
@@ -323,7 +476,16 @@ impl<'d, 'a> El<'d, 'a> {
             .attrs
             .iter()
             .find(|(k, _)| *k == want)
-            .map(|(_, v)| v.as_str())
+            .map(|(_, v)| v.as_ref())
+    }
+
+    /// The parent element (`None` for a top-level element).
+    pub fn parent(&self) -> Option<El<'d, 'a>> {
+        let parent = self.doc.node(self.id).parent;
+        (parent != NONE).then_some(El {
+            doc: self.doc,
+            id: parent,
+        })
     }
 
     /// The child elements, in order.
@@ -356,6 +518,11 @@ impl<'d, 'a> El<'d, 'a> {
         self.children_named(name).next()
     }
 
+    /// True when the element has a child named `name` (`<peer-addpath-not-supported/>`).
+    pub fn has_child(&self, name: &str) -> bool {
+        self.child(name).is_some()
+    }
+
     /// The trimmed text of the first child named `name`, if that child exists.
     pub fn child_text(&self, name: &str) -> Option<&'d str> {
         self.child(name).map(|c| c.text())
@@ -366,35 +533,40 @@ impl<'d, 'a> El<'d, 'a> {
         self.child_text(name).unwrap_or("")
     }
 
+    /// The trimmed text of the first child named `name` if it is not empty.
+    pub fn nonempty(&self, name: &str) -> Option<&'d str> {
+        self.child_text(name).filter(|t| !t.is_empty())
+    }
+
     /// Follows a `/`-separated path of child names (`bgp-option-information/holdtime`).
     pub fn path(&self, path: &str) -> Option<El<'d, 'a>> {
-        path.split('/')
-            .try_fold(*self, |el, step| el.child(step))
+        path.split('/').try_fold(*self, |el, step| el.child(step))
     }
 
     /// Every element named `name` below this one (not including itself), in document order.
     pub fn descendants(&self, name: &str) -> Vec<El<'d, 'a>> {
-        let mut out = Vec::new();
-        let Some(want) = self.doc.name_id(name) else {
-            return out;
+        self.descendants_named(name).collect()
+    }
+
+    /// Like [`El::descendants`], as an iterator that does not allocate.
+    pub fn descendants_named(&self, name: &str) -> Named<'d, 'a> {
+        let node = self.doc.node(self.id);
+        let end = if node.end == NONE {
+            self.doc.nodes.len() as NodeId
+        } else {
+            node.end
         };
-        let mut stack = vec![self.doc.node(self.id).first_child];
-        while let Some(mut id) = stack.pop() {
-            while id != NONE {
-                let node = self.doc.node(id);
-                if node.name == want {
-                    out.push(El { doc: self.doc, id });
-                }
-                if node.first_child != NONE {
-                    // Visit the subtree before the next sibling, to keep document order.
-                    stack.push(node.next_sibling);
-                    id = node.first_child;
-                    continue;
-                }
-                id = node.next_sibling;
-            }
+        Named {
+            doc: self.doc,
+            want: self.doc.name_id(name),
+            next: self.id + 1,
+            end,
         }
-        out
+    }
+
+    /// The first element named `name` below this one.
+    pub fn find(&self, name: &str) -> Option<El<'d, 'a>> {
+        self.descendants_named(name).next()
     }
 }
 
@@ -423,6 +595,43 @@ impl<'d, 'a> Iterator for Children<'d, 'a> {
     }
 }
 
+/// Iterator over the elements with one name in a range of the arena (a subtree or the whole
+/// document), in document order.
+#[derive(Debug)]
+pub struct Named<'d, 'a> {
+    doc: &'d Doc<'a>,
+    want: Option<u32>,
+    next: NodeId,
+    end: NodeId,
+}
+
+impl<'d, 'a> Iterator for Named<'d, 'a> {
+    type Item = El<'d, 'a>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let want = self.want?;
+        let end = (self.end as usize).min(self.doc.nodes.len());
+        let start = self.next as usize;
+        let found = self
+            .doc
+            .nodes
+            .get(start..end)?
+            .iter()
+            .position(|n| n.name == want);
+        match found {
+            Some(offset) => {
+                let id = (start + offset) as NodeId;
+                self.next = id + 1;
+                Some(El { doc: self.doc, id })
+            }
+            None => {
+                self.next = self.end;
+                None
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -443,26 +652,72 @@ mod tests {
         assert_eq!(table.attr("style"), Some("no-resolve"));
         let entry = table.child("arp-table-entry").unwrap();
         assert_eq!(entry.text_of("time-to-expire"), "1031");
-        assert_eq!(entry.child("time-to-expire").unwrap().attr("seconds"), Some("1031"));
+        assert_eq!(
+            entry.child("time-to-expire").unwrap().attr("seconds"),
+            Some("1031")
+        );
         assert_eq!(entry.text_of("interface-name"), "spine-1 & co");
         assert_eq!(entry.children().count(), 3);
+        assert_eq!(entry.parent().unwrap().name(), "arp-table-information");
+        assert!(doc.root().unwrap().parent().is_none());
     }
 
     #[test]
     fn pyez_attribute_form_is_the_same() {
         let doc = Doc::parse(r#"<a junos_style="brief"><b seconds="4"/></a>"#).unwrap();
         assert_eq!(doc.root().unwrap().attr("style"), Some("brief"));
-        assert_eq!(doc.root().unwrap().path("b").unwrap().attr("seconds"), Some("4"));
+        assert_eq!(
+            doc.root().unwrap().path("b").unwrap().attr("seconds"),
+            Some("4")
+        );
     }
 
     #[test]
-    fn descendants_keep_document_order() {
+    fn descendants_keep_document_order_and_stay_in_the_subtree() {
         let doc = Doc::parse("<r><x><n>1</n><y><n>2</n></y></x><n>3</n></r>").unwrap();
         let root = doc.root().unwrap();
         let got: Vec<_> = root.descendants("n").iter().map(|e| e.text()).collect();
         assert_eq!(got, ["1", "2", "3"]);
         let got: Vec<_> = doc.descendants("n").map(|e| e.text()).collect();
         assert_eq!(got, ["1", "2", "3"]);
+        let x = root.child("x").unwrap();
+        let got: Vec<_> = x.descendants_named("n").map(|e| e.text()).collect();
+        assert_eq!(got, ["1", "2"]);
+        assert_eq!(x.find("n").unwrap().text(), "1");
+        assert!(x.find("missing").is_none());
+        let empty = Doc::parse("<r><e/><n>4</n></r>").unwrap();
+        let e = empty.root().unwrap().child("e").unwrap();
+        assert_eq!(e.descendants_named("n").count(), 0);
+    }
+
+    #[test]
+    fn text_around_entities_and_indentation() {
+        let doc = Doc::parse(
+            "<r>\n  <a>&lt; &gt;</a>\n  <b>x &amp; y</b>\n  <c>\n    <d/>\n  </c>\n</r>",
+        )
+        .unwrap();
+        let r = doc.root().unwrap();
+        assert_eq!(r.text_of("a"), "< >");
+        assert_eq!(r.text_of("b"), "x & y");
+        assert_eq!(r.text_of("c"), "");
+        assert_eq!(r.text(), "");
+    }
+
+    #[test]
+    fn builder_builds_the_same_tree() {
+        let mut doc = Doc::builder();
+        let mut stack = Vec::new();
+        doc.open(&mut stack, "junos:r");
+        doc.attr(&stack, "junos:style", "brief");
+        doc.open(&mut stack, "n");
+        doc.text(&stack, Cow::Borrowed("1"));
+        doc.close(&mut stack);
+        doc.close(&mut stack);
+        let r = doc.root().unwrap();
+        assert_eq!(r.name(), "r");
+        assert_eq!(r.attr("style"), Some("brief"));
+        assert_eq!(r.descendants("n").len(), 1);
+        assert_eq!(doc.len(), 2);
     }
 
     #[test]
