@@ -9,9 +9,14 @@
 //! ```
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stdout)]
 
+use std::collections::HashMap;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use nbfacts_host::{Runtime, RuntimeConfig};
+use nbfacts_host::{CollectRequest, ReplayDevice, Runtime, RuntimeConfig};
+use nbfacts_junos::generate;
+use nbfacts_sdk::Collector;
+use nbfacts_sdk::testing::FakeDevice;
 
 fn median(mut v: Vec<Duration>) -> Duration {
     v.sort();
@@ -85,5 +90,75 @@ async fn async_main() {
         calls.push(t.elapsed() / n as u32);
     }
     println!("describe() call, live instance (target ≤ 2 µs): {}", fmt(median(calls)));
+
+    parser_ratio(
+        &junos,
+        "ethernet_switching, 50,000 MACs",
+        "ethernet_switching",
+        vec![("get-ethernet-switching-table-information", generate::els_mac_table(50_000))],
+        11,
+    )
+    .await;
+    parser_ratio(
+        &junos,
+        "lldp, 1,000 neighbours",
+        "lldp",
+        vec![
+            ("get-lldp-neighbors-information", generate::lldp_neighbors(1_000)),
+            (
+                "get-lldp-interface-neighbors",
+                generate::lldp_interface_detail(&generate::local_port(0), 0),
+            ),
+        ],
+        11,
+    )
+    .await;
+    parser_ratio(
+        &junos,
+        "arp, 50,000 entries",
+        "arp",
+        vec![("get-arp-table-information", generate::arp_table(50_000))],
+        11,
+    )
+    .await;
 }
 
+/// The same collector natively (FakeDevice) and inside the sandbox (ReplayDevice in memory),
+/// interleaved, median of `reps`; both include handing the reply to the parser and building
+/// the typed facts.
+async fn parser_ratio(
+    plugin: &nbfacts_host::Plugin,
+    label: &str,
+    collector: &str,
+    files: Vec<(&str, String)>,
+    reps: usize,
+) {
+    let mut fake = FakeDevice::new();
+    let mut memory: HashMap<String, Arc<str>> = HashMap::new();
+    let bytes: usize = files.iter().map(|(_, t)| t.len()).sum();
+    for (name, text) in &files {
+        fake = fake.with_reply(name, text);
+        memory.insert(format!("{name}.xml"), Arc::from(text.as_str()));
+    }
+    let replay = Arc::new(ReplayDevice::from_memory("bench", "junos", memory));
+    let request = CollectRequest::new(collector);
+    let (mut native, mut wasm) = (Vec::new(), Vec::new());
+    for _ in 0..reps {
+        let t = Instant::now();
+        let facts = nbfacts_junos::Junos::collect(&request, &fake).unwrap();
+        native.push(t.elapsed());
+        std::hint::black_box(facts);
+        let t = Instant::now();
+        let facts = plugin.collect(request.clone(), replay.clone()).await.unwrap();
+        wasm.push(t.elapsed());
+        std::hint::black_box(facts);
+    }
+    let (n, w) = (median(native), median(wasm));
+    println!(
+        "{label} ({:.1} MB): native {}, wasm {}, ratio {:.2}x (target <= 1.5x)",
+        bytes as f64 / 1e6,
+        fmt(n),
+        fmt(w),
+        w.as_secs_f64() / n.as_secs_f64()
+    );
+}

@@ -20,6 +20,7 @@ pub fn tight_runtime() -> Runtime {
         },
         cache_dir: None,
         max_instances: 32,
+        ..RuntimeConfig::default()
     })
     .unwrap()
 }
