@@ -1,5 +1,6 @@
 //! Cross-crate tests. One binary with modules, to keep link time down.
 
+mod netbox;
 mod parity;
 mod registry;
 mod sandbox;

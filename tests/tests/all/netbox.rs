@@ -1,0 +1,84 @@
+//! Reconciliation against a real NetBox (`scripts/netbox up`). Ignored by default: run with
+//! `eval "$(scripts/netbox env)"; cargo test -p nbfacts-tests -- --ignored netbox`.
+
+use std::sync::Arc;
+
+use nbfacts_host::netbox::{
+    AddressPreference, DeviceFilter, NetBox, NetBoxConfig, PlatformMap, Secret, ensure_setup,
+    resolve_targets,
+};
+use nbfacts_host::reconcile::{self, Context, neighbors};
+use nbfacts_host::{CollectRequest, Facts, ReplayDevice};
+use serde_json::{Value, json};
+
+use super::{load, tight_runtime};
+
+fn netbox() -> NetBox {
+    let url = std::env::var("NETBOX_URL").expect("NETBOX_URL (eval \"$(scripts/netbox env)\")");
+    let token = std::env::var("NETBOX_TOKEN").expect("NETBOX_TOKEN");
+    NetBox::new(NetBoxConfig::new(url, Secret::new(token))).unwrap()
+}
+
+async fn get_or_create(nb: &NetBox, path: &str, key: &str, value: &str, body: Value) -> u64 {
+    let found = nb.list(path, &[(key.into(), value.into())]).await.unwrap();
+    match found.first() {
+        Some(o) => o["id"].as_u64().unwrap(),
+        None => nb.create(path, body).await.unwrap()["id"].as_u64().unwrap(),
+    }
+}
+
+async fn seed(nb: &NetBox, name: &str) -> u64 {
+    let site = get_or_create(nb, "/api/dcim/sites/", "slug", "lab", json!({"name": "Lab", "slug": "lab"})).await;
+    get_or_create(nb, "/api/dcim/manufacturers/", "slug", "juniper", json!({"name": "Juniper", "slug": "juniper"})).await;
+    let dt = get_or_create(nb, "/api/dcim/device-types/", "slug", "qfx5120", json!({"manufacturer": {"slug": "juniper"}, "model": "QFX5120", "slug": "qfx5120"})).await;
+    let role = get_or_create(nb, "/api/dcim/device-roles/", "slug", "leaf", json!({"name": "Leaf", "slug": "leaf", "color": "2196f3"})).await;
+    let platform = get_or_create(nb, "/api/dcim/platforms/", "slug", "junos", json!({"name": "Junos", "slug": "junos"})).await;
+    get_or_create(nb, "/api/ipam/prefixes/", "prefix", "203.0.113.0/24", json!({"prefix": "203.0.113.0/24", "status": "active"})).await;
+    get_or_create(nb, "/api/dcim/devices/", "name", name, json!({"name": name, "device_type": dt, "role": role, "site": site, "platform": platform, "status": "active"})).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs a running NetBox: scripts/netbox up"]
+async fn netbox_interfaces_and_arp_apply_then_rerun_writes_nothing() {
+    let nb = netbox();
+    ensure_setup(&nb).await.unwrap();
+    let again = ensure_setup(&nb).await.unwrap();
+    assert!(again.steps.iter().all(|(_, _, s)| *s == nbfacts_host::netbox::InitStep::Found), "{again:?}");
+
+    let name = format!("edge1-{}", std::process::id());
+    seed(&nb, &name).await;
+    let filter = DeviceFilter { devices: vec![name.clone()], ..Default::default() };
+    let targets = resolve_targets(&nb, &filter, &PlatformMap::default(), AddressPreference::Primary).await.unwrap();
+    assert_eq!(targets.len(), 1);
+    let target = targets[0].clone();
+    assert_eq!(target.driver, "junos");
+
+    let runtime = tight_runtime();
+    let plugin = load(&runtime, nbfacts_tests::JUNOS, "builtin:junos").await;
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/replay/edge1");
+    let device = Arc::new(ReplayDevice::new(&dir, "junos"));
+
+    let Facts::Interfaces(ifaces) = plugin.collect(CollectRequest::new("interfaces"), device.clone()).await.unwrap() else { panic!() };
+    let ctx = Context::new(nb.clone(), target.clone(), None);
+    let set = reconcile::interfaces::reconcile(&ctx, &ifaces).await.unwrap();
+    println!("interfaces: {}", set.counts());
+    assert!(set.counts().new > 0);
+    let outcome = reconcile::apply(&nb, &set, None).await;
+    assert!(outcome.stopped.is_none() && outcome.refused.is_empty(), "{outcome:?}");
+
+    let before = nb.counts();
+    let set = reconcile::interfaces::reconcile(&ctx, &ifaces).await.unwrap();
+    let after = nb.counts();
+    println!("interfaces re-run: {} ({} reads)", set.counts(), after.reads - before.reads);
+    assert!(set.is_noop(), "{:#?}", set.entries.iter().filter(|e| !matches!(e.operation, reconcile::Operation::None)).collect::<Vec<_>>());
+
+    let Facts::Arp(arp) = plugin.collect(CollectRequest::new("arp"), device).await.unwrap() else { panic!() };
+    let sightings = neighbors::from_arp(&arp);
+    let set = neighbors::reconcile(&ctx, "arp", &sightings).await.unwrap();
+    println!("arp: {}", set.counts());
+    let outcome = reconcile::apply(&nb, &set, None).await;
+    assert!(outcome.stopped.is_none() && outcome.refused.is_empty(), "{outcome:?}");
+    let set = neighbors::reconcile(&ctx, "arp", &sightings).await.unwrap();
+    println!("arp re-run: {}", set.counts());
+    assert!(set.is_noop());
+}
