@@ -82,3 +82,59 @@ async fn netbox_interfaces_and_arp_apply_then_rerun_writes_nothing() {
     println!("arp re-run: {}", set.counts());
     assert!(set.is_noop());
 }
+
+fn neighbor(local: &str, system: &str, port: &str) -> nbfacts_sdk::LldpNeighbor {
+    nbfacts_sdk::LldpNeighbor {
+        local_interface: local.into(),
+        local_port_id: local.into(),
+        parent_interface: "-".into(),
+        remote_chassis_id: "02:00:00:00:00:01".into(),
+        remote_port: port.into(),
+        remote_port_description: String::new(),
+        remote_system_name: system.into(),
+        remote_system_description: String::new(),
+        remote_system_capab: vec![],
+        remote_system_enable_capab: vec![],
+        detailed: true,
+        extra: vec![],
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs a running NetBox: scripts/netbox up"]
+async fn netbox_lldp_cables_only_within_a_site() {
+    let nb = netbox();
+    ensure_setup(&nb).await.unwrap();
+    let pid = std::process::id();
+    let (a, b, c) = (format!("lab-a-{pid}"), format!("lab-b-{pid}"), format!("far-c-{pid}"));
+    let a_id = seed(&nb, &a).await;
+    let b_id = seed(&nb, &b).await;
+    let c_id = seed(&nb, &c).await;
+    let far = get_or_create(&nb, "/api/dcim/sites/", "slug", "far", json!({"name": "Far", "slug": "far"})).await;
+    nb.update_many("/api/dcim/devices/", vec![json!({"id": c_id, "site": far})]).await.unwrap();
+    for (dev, name) in [(a_id, "xe-0/0/0"), (a_id, "xe-0/0/1"), (a_id, "xe-0/0/2"), (b_id, "xe-0/0/9"), (c_id, "xe-0/0/9")] {
+        nb.create("/api/dcim/interfaces/", json!({"device": dev, "name": name, "type": "10gbase-x-sfpp"})).await.unwrap();
+    }
+    let filter = DeviceFilter { devices: vec![a.clone()], ..Default::default() };
+    let target = resolve_targets(&nb, &filter, &PlatformMap::default(), AddressPreference::Primary)
+        .await
+        .unwrap()
+        .remove(0);
+    let ctx = Context::new(nb.clone(), target, None);
+    let facts = vec![
+        neighbor("xe-0/0/0", &format!("{b}.dc1.example.net"), "xe-0/0/9"),
+        neighbor("xe-0/0/1", &c, "xe-0/0/9"),
+        neighbor("xe-0/0/2", "nobody.example.net", "xe-0/0/0"),
+    ];
+    let set = reconcile::lldp::reconcile(&ctx, &facts).await.unwrap();
+    println!("lldp: {}", set.counts());
+    let reasons: Vec<&str> = set.entries.iter().map(|e| e.reason.as_str()).collect();
+    assert_eq!(set.counts().new, 2, "{reasons:?}"); // the cable and its journal entry
+    assert!(reasons.iter().any(|r| r.contains("another site")), "{reasons:?}");
+    assert!(reasons.iter().any(|r| r.contains("no NetBox device named")), "{reasons:?}");
+    let outcome = reconcile::apply(&nb, &set, None).await;
+    assert!(outcome.stopped.is_none() && outcome.refused.is_empty(), "{outcome:?}");
+    let set = reconcile::lldp::reconcile(&ctx, &facts).await.unwrap();
+    assert!(set.is_noop(), "{set:#?}");
+    assert_eq!(set.counts().confirmed, 1);
+}
