@@ -138,3 +138,38 @@ async fn netbox_lldp_cables_only_within_a_site() {
     assert!(set.is_noop(), "{set:#?}");
     assert_eq!(set.counts().confirmed, 1);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs a running NetBox: scripts/netbox up"]
+async fn netbox_inventory_sets_serial_and_parts_once() {
+    let nb = netbox();
+    ensure_setup(&nb).await.unwrap();
+    let name = format!("inv-{}", std::process::id());
+    seed(&nb, &name).await;
+    let filter = DeviceFilter { devices: vec![name.clone()], ..Default::default() };
+    let target = resolve_targets(&nb, &filter, &PlatformMap::default(), AddressPreference::Primary)
+        .await
+        .unwrap()
+        .remove(0);
+    let runtime = tight_runtime();
+    let plugin = load(&runtime, nbfacts_tests::JUNOS, "builtin:junos").await;
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/replay/edge1");
+    let Facts::Inventory(inv) = plugin
+        .collect(CollectRequest::new("inventory"), Arc::new(ReplayDevice::new(&dir, "junos")))
+        .await
+        .unwrap()
+    else {
+        panic!()
+    };
+    let ctx = Context::new(nb.clone(), target, None);
+    let set = reconcile::inventory::reconcile(&ctx, &inv).await.unwrap();
+    println!("inventory: {}", set.counts());
+    assert_eq!(set.counts().changed, 1, "the serial");
+    assert!(set.counts().new >= 4, "journal + chassis parts: {:#?}", set.entries);
+    let outcome = reconcile::apply(&nb, &set, None).await;
+    assert!(outcome.stopped.is_none() && outcome.refused.is_empty(), "{outcome:?}");
+    let device = nb.list("/api/dcim/devices/", &[("name".into(), name.clone())]).await.unwrap();
+    assert_eq!(device[0]["serial"], inv.facts.serial_number);
+    let set = reconcile::inventory::reconcile(&ctx, &inv).await.unwrap();
+    assert!(set.is_noop(), "{set:#?}");
+}

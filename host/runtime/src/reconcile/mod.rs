@@ -8,6 +8,7 @@
 
 pub mod changeset;
 pub mod interfaces;
+pub mod inventory;
 pub mod lldp;
 pub mod neighbors;
 pub mod writer;
