@@ -173,3 +173,38 @@ async fn netbox_inventory_sets_serial_and_parts_once() {
     let set = reconcile::inventory::reconcile(&ctx, &inv).await.unwrap();
     assert!(set.is_noop(), "{set:#?}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs a running NetBox: scripts/netbox up"]
+async fn netbox_bgp_asns_and_peer_addresses() {
+    let nb = netbox();
+    ensure_setup(&nb).await.unwrap();
+    let name = format!("bgp-{}", std::process::id());
+    seed(&nb, &name).await;
+    let filter = DeviceFilter { devices: vec![name.clone()], ..Default::default() };
+    let target = resolve_targets(&nb, &filter, &PlatformMap::default(), AddressPreference::Primary)
+        .await
+        .unwrap()
+        .remove(0);
+    let runtime = tight_runtime();
+    let plugin = load(&runtime, nbfacts_tests::JUNOS, "builtin:junos").await;
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/replay/edge1");
+    let Facts::Bgp(bgp) = plugin
+        .collect(CollectRequest::new("bgp"), Arc::new(ReplayDevice::new(&dir, "junos")))
+        .await
+        .unwrap()
+    else {
+        panic!()
+    };
+    let ctx = Context::new(nb.clone(), target, None);
+    let policy = reconcile::bgp::AsnPolicy::default();
+    let set = reconcile::bgp::reconcile(&ctx, &bgp, &policy).await.unwrap();
+    println!("bgp: {} {:?}", set.counts(), set.notes);
+    assert!(set.notes.iter().any(|n| n.contains("routing plugin")));
+    let outcome = reconcile::apply(&nb, &set, None).await;
+    assert!(outcome.stopped.is_none() && outcome.refused.is_empty(), "{outcome:?}");
+    let set = reconcile::bgp::reconcile(&ctx, &bgp, &policy).await.unwrap();
+    assert!(set.is_noop(), "{set:#?}");
+    let asns = nb.list("/api/ipam/asns/", &[("asn".into(), "65100".into())]).await.unwrap();
+    assert_eq!(asns.len(), 1);
+}

@@ -6,6 +6,7 @@
 //! **Automatically Discovered**); facts that would touch other objects become journal entries or
 //! skipped entries with a reason.
 
+pub mod bgp;
 pub mod changeset;
 pub mod interfaces;
 pub mod inventory;
