@@ -81,7 +81,10 @@ async fn every_napalm_junos_case_matches_through_the_sandbox() {
         "parity through wasm: {cases} cases, {} ok",
         cases - failures.len()
     );
-    assert!(cases >= 18, "expected at least 18 NAPALM cases, found {cases}");
+    assert!(
+        cases >= 18,
+        "expected at least 18 NAPALM cases, found {cases}"
+    );
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
 }
 

@@ -8,7 +8,9 @@ use super::{arp_device, load, tight_runtime};
 async fn unserved_pair_names_the_supported_drivers() {
     let runtime = tight_runtime();
     let mut registry = Registry::new();
-    registry.add(load(&runtime, nbfacts_tests::JUNOS, "builtin:junos").await).unwrap();
+    registry
+        .add(load(&runtime, nbfacts_tests::JUNOS, "builtin:junos").await)
+        .unwrap();
     let err = registry
         .collect("eos", CollectRequest::new("l2_circuits"), arp_device())
         .await
@@ -24,17 +26,26 @@ async fn unserved_pair_names_the_supported_drivers() {
 async fn aliases_dispatch_to_the_same_plugin() {
     let runtime = tight_runtime();
     let mut registry = Registry::new();
-    registry.add(load(&runtime, nbfacts_tests::JUNOS, "builtin:junos").await).unwrap();
-    let plugin = registry.resolve("netbox_facts.napalm.junos", "arp").unwrap();
+    registry
+        .add(load(&runtime, nbfacts_tests::JUNOS, "builtin:junos").await)
+        .unwrap();
+    let plugin = registry
+        .resolve("netbox_facts.napalm.junos", "arp")
+        .unwrap();
     assert_eq!(plugin.info().name, "junos");
-    assert_eq!(registry.canonical_driver("NETBOX_FACTS.NAPALM.JUNOS"), Some("junos"));
+    assert_eq!(
+        registry.canonical_driver("NETBOX_FACTS.NAPALM.JUNOS"),
+        Some("junos")
+    );
 }
 
 #[tokio::test]
 async fn a_driver_claimed_twice_is_refused() {
     let runtime = tight_runtime();
     let mut registry = Registry::new();
-    registry.add(load(&runtime, nbfacts_tests::MISBEHAVE, "a").await).unwrap();
+    registry
+        .add(load(&runtime, nbfacts_tests::MISBEHAVE, "a").await)
+        .unwrap();
     let err = registry
         .add(load(&runtime, nbfacts_tests::MISBEHAVE, "b").await)
         .unwrap_err();

@@ -7,7 +7,12 @@ use nbfacts_host::{CollectRequest, CollectionError, Facts, Limit, PluginError};
 
 use super::{arp_device, load, tight_runtime};
 
-async fn run(collector: &str) -> (Result<Facts, CollectionError>, Result<Facts, CollectionError>) {
+async fn run(
+    collector: &str,
+) -> (
+    Result<Facts, CollectionError>,
+    Result<Facts, CollectionError>,
+) {
     let runtime = tight_runtime();
     let bad = load(&runtime, nbfacts_tests::MISBEHAVE, "misbehave").await;
     let good = load(&runtime, nbfacts_tests::MISBEHAVE, "misbehave").await;
@@ -16,7 +21,8 @@ async fn run(collector: &str) -> (Result<Facts, CollectionError>, Result<Facts, 
     let good_call = async {
         // Start the good call while the bad one is running.
         tokio::time::sleep(Duration::from_millis(50)).await;
-        good.collect(CollectRequest::new("ok"), device.clone()).await
+        good.collect(CollectRequest::new("ok"), device.clone())
+            .await
     };
     tokio::join!(bad_call, good_call)
 }
@@ -33,7 +39,10 @@ async fn infinite_loop_is_stopped_by_the_deadline() {
     let started = Instant::now();
     let (bad, good) = run("spin").await;
     match bad {
-        Err(CollectionError::Limit { limit: Limit::Deadline(d), ref plugin }) => {
+        Err(CollectionError::Limit {
+            limit: Limit::Deadline(d),
+            ref plugin,
+        }) => {
             assert_eq!(d, Duration::from_secs(2));
             assert!(plugin.starts_with("misbehave"), "{plugin}");
         }
@@ -49,10 +58,17 @@ async fn infinite_loop_is_stopped_by_the_deadline() {
 async fn unbounded_allocation_is_stopped_by_the_memory_cap() {
     let (bad, good) = run("hog").await;
     match &bad {
-        Err(CollectionError::Limit { limit: Limit::Memory(cap), .. }) => assert_eq!(*cap, 64 << 20),
+        Err(CollectionError::Limit {
+            limit: Limit::Memory(cap),
+            ..
+        }) => assert_eq!(*cap, 64 << 20),
         other => panic!("expected a memory error, got {other:?}"),
     }
-    assert!(bad.unwrap_err().to_string().contains("memory cap of 64 MiB exceeded"));
+    assert!(
+        bad.unwrap_err()
+            .to_string()
+            .contains("memory cap of 64 MiB exceeded")
+    );
     assert_good(good);
 }
 
@@ -74,7 +90,10 @@ async fn deep_recursion_is_a_stack_overflow() {
     // Rust keeps most of its stack in linear memory, so a runaway recursion ends either on the
     // engine's wasm stack limit or as an out-of-bounds access below the linear-memory stack.
     match &bad {
-        Err(CollectionError::Limit { limit: Limit::Stack, .. }) => {}
+        Err(CollectionError::Limit {
+            limit: Limit::Stack,
+            ..
+        }) => {}
         Err(CollectionError::Crashed { message, .. }) => {
             assert!(message.contains("overflowed its stack"), "{message}")
         }
@@ -88,7 +107,10 @@ async fn deep_recursion_is_a_stack_overflow() {
 async fn huge_output_is_stopped_by_the_memory_cap() {
     let (bad, good) = run("huge").await;
     match &bad {
-        Err(CollectionError::Limit { limit: Limit::Memory(_), .. }) => {}
+        Err(CollectionError::Limit {
+            limit: Limit::Memory(_),
+            ..
+        }) => {}
         other => panic!("expected a memory error, got {other:?}"),
     }
     assert_good(good);
@@ -113,7 +135,10 @@ async fn moderately_large_output_is_delivered_whole() {
 async fn rpc_tight_loop_hits_the_call_cap_or_the_deadline() {
     let (bad, good) = run("rpc-loop").await;
     match &bad {
-        Err(CollectionError::Limit { limit: Limit::Deadline(_), .. }) => {}
+        Err(CollectionError::Limit {
+            limit: Limit::Deadline(_),
+            ..
+        }) => {}
         other => panic!("expected the deadline to stop the loop, got {other:?}"),
     }
     assert_good(good);
@@ -124,7 +149,12 @@ async fn a_trapped_call_does_not_poison_the_plugin() {
     let runtime = tight_runtime();
     let plugin = load(&runtime, nbfacts_tests::MISBEHAVE, "misbehave").await;
     let device = arp_device();
-    assert!(plugin.collect(CollectRequest::new("panic"), device.clone()).await.is_err());
+    assert!(
+        plugin
+            .collect(CollectRequest::new("panic"), device.clone())
+            .await
+            .is_err()
+    );
     assert_good(plugin.collect(CollectRequest::new("ok"), device).await);
 }
 
@@ -136,7 +166,11 @@ async fn wrong_wit_version_is_refused_at_load() {
         .await
         .unwrap_err();
     match &err {
-        PluginError::IncompatibleWit { plugin, found, supported } => {
+        PluginError::IncompatibleWit {
+            plugin,
+            found,
+            supported,
+        } => {
             assert_eq!(plugin, "wrong-wit.wasm");
             assert_eq!(found, "0.2.0");
             assert_eq!(supported, "0.1.0 to 0.1.0");
@@ -153,7 +187,10 @@ async fn wrong_wit_version_is_refused_at_load() {
 #[tokio::test]
 async fn filesystem_access_is_refused_at_load() {
     let runtime = tight_runtime();
-    let err = runtime.load(nbfacts_tests::FS_USER, "fs-user.wasm").await.unwrap_err();
+    let err = runtime
+        .load(nbfacts_tests::FS_USER, "fs-user.wasm")
+        .await
+        .unwrap_err();
     match &err {
         PluginError::ForbiddenImport { import, .. } => {
             assert!(import.starts_with("wasi:filesystem/"), "{import}")
@@ -165,9 +202,15 @@ async fn filesystem_access_is_refused_at_load() {
 #[tokio::test]
 async fn garbage_is_not_a_plugin() {
     let runtime = tight_runtime();
-    let err = runtime.load(b"\0asm garbage", "garbage.wasm").await.unwrap_err();
+    let err = runtime
+        .load(b"\0asm garbage", "garbage.wasm")
+        .await
+        .unwrap_err();
     assert!(matches!(err, PluginError::Compile { .. }), "{err:?}");
-    assert!(err.to_string().starts_with("cannot compile plugin garbage.wasm"));
+    assert!(
+        err.to_string()
+            .starts_with("cannot compile plugin garbage.wasm")
+    );
 }
 
 #[tokio::test]
@@ -185,7 +228,11 @@ async fn compiled_plugins_are_cached_on_disk() {
     // A second runtime loads from the cache and works.
     let runtime = nbfacts_host::Runtime::new(config).unwrap();
     let second = runtime.load(nbfacts_tests::MISBEHAVE, "m").await.unwrap();
-    assert_good(second.collect(CollectRequest::new("ok"), arp_device()).await);
+    assert_good(
+        second
+            .collect(CollectRequest::new("ok"), arp_device())
+            .await,
+    );
     // A corrupt cache entry is replaced, not fatal. (Replace it by rename, as anything that
     // writes the cache must: the loaded plugins above map the old file.)
     drop((first, second));

@@ -11,7 +11,10 @@ use std::collections::BTreeSet;
 use nbfacts_sdk::Bgp;
 use serde_json::{Value, json};
 
-use super::{ChangeSet, Context, EntryState, Operation, ReconcileError, fact_fields, id_of, owned_tags};
+use super::{
+    ChangeSet, Context, EntryState, Operation, ReconcileError, fact_fields, id_of, owned_tags,
+    set_field,
+};
 
 const ASNS: &str = "/api/ipam/asns/";
 const RIRS: &str = "/api/ipam/rirs/";
@@ -46,7 +49,11 @@ pub async fn routing_plugin_installed(ctx: &Context) -> Result<bool, ReconcileEr
 }
 
 /// Builds the change set for the BGP facts of one device.
-pub async fn reconcile(ctx: &Context, facts: &Bgp, policy: &AsnPolicy) -> Result<ChangeSet, ReconcileError> {
+pub async fn reconcile(
+    ctx: &Context,
+    facts: &Bgp,
+    policy: &AsnPolicy,
+) -> Result<ChangeSet, ReconcileError> {
     let mut set = ChangeSet::new(&ctx.device.name, "bgp");
     if routing_plugin_installed(ctx).await? {
         set.notes.push(
@@ -56,7 +63,8 @@ pub async fn reconcile(ctx: &Context, facts: &Bgp, policy: &AsnPolicy) -> Result
         );
     } else {
         set.notes.push(
-            "The NetBox routing plugin is not installed: writing ASNs and peer IP addresses only.".into(),
+            "The NetBox routing plugin is not installed: writing ASNs and peer IP addresses only."
+                .into(),
         );
     }
     let peers: Vec<(&str, &nbfacts_sdk::BgpPeer)> = facts
@@ -70,23 +78,42 @@ pub async fn reconcile(ctx: &Context, facts: &Bgp, policy: &AsnPolicy) -> Result
     }
 
     // ASNs.
-    let asns: BTreeSet<i64> = peers.iter().map(|(_, p)| p.remote_as).filter(|a| *a > 0).collect();
+    let asns: BTreeSet<i64> = peers
+        .iter()
+        .map(|(_, p)| p.remote_as)
+        .filter(|a| *a > 0)
+        .collect();
     let wanted: Vec<String> = asns.iter().map(i64::to_string).collect();
     let existing = ctx.netbox.list_any(ASNS, &[], "asn", &wanted).await?;
     let missing: Vec<i64> = asns
         .iter()
         .copied()
-        .filter(|a| !existing.iter().any(|e| e.get("asn").and_then(Value::as_i64) == Some(*a)))
+        .filter(|a| {
+            !existing
+                .iter()
+                .any(|e| e.get("asn").and_then(Value::as_i64) == Some(*a))
+        })
         .collect();
     for asn in asns.iter().filter(|a| !missing.contains(a)) {
         let id = existing
             .iter()
             .find(|e| e.get("asn").and_then(Value::as_i64) == Some(*asn))
             .and_then(id_of);
-        set.push(EntryState::Confirmed, "ipam.asn", id, format!("AS{asn}"), Operation::None, "already in NetBox", 1);
+        set.push(
+            EntryState::Confirmed,
+            "ipam.asn",
+            id,
+            format!("AS{asn}"),
+            Operation::None,
+            "already in NetBox",
+            1,
+        );
     }
     if !missing.is_empty() {
-        let rirs = ctx.netbox.list(RIRS, &[("slug".into(), policy.rir.clone())]).await?;
+        let rirs = ctx
+            .netbox
+            .list(RIRS, &[("slug".into(), policy.rir.clone())])
+            .await?;
         let rir_ok = if rirs.is_empty() {
             if policy.create_rir {
                 set.push(
@@ -123,7 +150,10 @@ pub async fn reconcile(ctx: &Context, facts: &Bgp, policy: &AsnPolicy) -> Result
                     None,
                     format!("AS{asn}"),
                     Operation::None,
-                    format!("RIR {:?} does not exist and creating it is not allowed", policy.rir),
+                    format!(
+                        "RIR {:?} does not exist and creating it is not allowed",
+                        policy.rir
+                    ),
                     1,
                 );
                 continue;
@@ -162,19 +192,35 @@ pub async fn reconcile(ctx: &Context, facts: &Bgp, policy: &AsnPolicy) -> Result
     } else {
         ctx.netbox.list_any(VRFS, &[], "name", &vrf_names).await?
     };
-    let addresses: Vec<String> = peers.iter().map(|(_, p)| p.remote_address.clone()).collect();
+    let addresses: Vec<String> = peers
+        .iter()
+        .map(|(_, p)| p.remote_address.clone())
+        .collect();
     let existing_ips = ctx.netbox.list_any(IPS, &[], "address", &addresses).await?;
     let mut done = BTreeSet::new();
     for (instance, peer) in peers {
-        let Ok(ip) = peer.remote_address.parse::<std::net::IpAddr>() else { continue };
+        let Ok(ip) = peer.remote_address.parse::<std::net::IpAddr>() else {
+            continue;
+        };
         let label = format!("{ip} (BGP peer of {} in {instance})", ctx.device.name);
         let vrf = if instance == "global" {
             None
         } else {
-            match vrfs.iter().find(|v| v.get("name").and_then(Value::as_str) == Some(instance)) {
+            match vrfs
+                .iter()
+                .find(|v| v.get("name").and_then(Value::as_str) == Some(instance))
+            {
                 Some(v) => id_of(v),
                 None => {
-                    set.push(EntryState::Skipped, "ipam.ipaddress", None, label, Operation::None, format!("VRF {instance:?} does not exist in NetBox"), 2);
+                    set.push(
+                        EntryState::Skipped,
+                        "ipam.ipaddress",
+                        None,
+                        label,
+                        Operation::None,
+                        format!("VRF {instance:?} does not exist in NetBox"),
+                        2,
+                    );
                     continue;
                 }
             }
@@ -191,7 +237,15 @@ pub async fn reconcile(ctx: &Context, facts: &Bgp, policy: &AsnPolicy) -> Result
                 && e.pointer("/vrf/id").and_then(Value::as_u64) == vrf
         });
         if let Some(found) = found {
-            set.push(EntryState::Confirmed, "ipam.ipaddress", id_of(found), label, Operation::None, "already in NetBox", 2);
+            set.push(
+                EntryState::Confirmed,
+                "ipam.ipaddress",
+                id_of(found),
+                label,
+                Operation::None,
+                "already in NetBox",
+                2,
+            );
             continue;
         }
         let len = if ip.is_ipv4() { 32 } else { 128 };
@@ -203,14 +257,18 @@ pub async fn reconcile(ctx: &Context, facts: &Bgp, policy: &AsnPolicy) -> Result
             "custom_fields": fact_fields("bgp", &ctx.now),
         });
         if let Some(vrf) = vrf {
-            payload["vrf"] = json!(vrf);
+            set_field(&mut payload, "vrf", json!(vrf));
         }
         set.push(
             EntryState::New,
             "ipam.ipaddress",
             None,
             label,
-            Operation::Create { endpoint: IPS.into(), payload, key: format!("ip:{ip}:{vrf:?}") },
+            Operation::Create {
+                endpoint: IPS.into(),
+                payload,
+                key: format!("ip:{ip}:{vrf:?}"),
+            },
             "BGP peer address",
             2,
         );

@@ -115,6 +115,8 @@ impl ChangeSet {
     }
 
     /// Adds an entry and returns its id.
+    // Every argument is one field of the entry; a builder would only restate them.
+    #[allow(clippy::too_many_arguments)]
     pub fn push(
         &mut self,
         state: EntryState,

@@ -13,7 +13,7 @@ use serde_json::{Value, json};
 
 use super::{
     ChangeSet, Context, EntryState, Operation, ReconcileError, fact_fields, id_of, is_owned,
-    owned_tags,
+    owned_tags, set_field,
 };
 
 const IFACES: &str = "/api/dcim/interfaces/";
@@ -53,13 +53,17 @@ pub async fn reconcile(ctx: &Context, facts: &Interfaces) -> Result<ChangeSet, R
                     "custom_fields": fact_fields("interfaces", &ctx.now),
                 });
                 if iface.mtu > 0 && iface.mtu <= 65_536 {
-                    payload["mtu"] = json!(iface.mtu);
+                    set_field(&mut payload, "mtu", json!(iface.mtu));
                 }
                 if !iface.parent.is_empty() {
-                    payload["parent"] = match by_name.get(iface.parent.as_str()).and_then(|p| id_of(p)) {
-                        Some(id) => json!(id),
-                        None => json!({ "$ref": iface_key(&iface.parent) }),
-                    };
+                    set_field(
+                        &mut payload,
+                        "parent",
+                        match by_name.get(iface.parent.as_str()).and_then(|p| id_of(p)) {
+                            Some(id) => json!(id),
+                            None => json!({ "$ref": iface_key(&iface.parent) }),
+                        },
+                    );
                 }
                 set.push(
                     EntryState::New,
@@ -79,7 +83,10 @@ pub async fn reconcile(ctx: &Context, facts: &Interfaces) -> Result<ChangeSet, R
                 let mut patch = serde_json::Map::new();
                 let mut before = serde_json::Map::new();
                 let mut drift = Vec::new();
-                let cur_desc = current.get("description").and_then(Value::as_str).unwrap_or("");
+                let cur_desc = current
+                    .get("description")
+                    .and_then(Value::as_str)
+                    .unwrap_or("");
                 let want_desc = truncate(&iface.description, 200);
                 if cur_desc != want_desc {
                     drift.push(format!("description {cur_desc:?} → {want_desc:?}"));
@@ -90,17 +97,31 @@ pub async fn reconcile(ctx: &Context, facts: &Interfaces) -> Result<ChangeSet, R
                 if cur_enabled != Some(iface.is_enabled) {
                     drift.push(format!("enabled {cur_enabled:?} → {}", iface.is_enabled));
                     patch.insert("enabled".into(), json!(iface.is_enabled));
-                    before.insert("enabled".into(), current.get("enabled").cloned().unwrap_or(Value::Null));
+                    before.insert(
+                        "enabled".into(),
+                        current.get("enabled").cloned().unwrap_or(Value::Null),
+                    );
                 }
                 let cur_mtu = current.get("mtu").and_then(Value::as_i64);
                 if iface.mtu > 0 && iface.mtu <= 65_536 && cur_mtu != Some(iface.mtu) {
                     drift.push(format!("mtu {cur_mtu:?} → {}", iface.mtu));
                     patch.insert("mtu".into(), json!(iface.mtu));
-                    before.insert("mtu".into(), current.get("mtu").cloned().unwrap_or(Value::Null));
+                    before.insert(
+                        "mtu".into(),
+                        current.get("mtu").cloned().unwrap_or(Value::Null),
+                    );
                 }
                 let id = id_of(current);
                 if drift.is_empty() {
-                    set.push(EntryState::Confirmed, "dcim.interface", id, label, Operation::None, "matches the device", phase);
+                    set.push(
+                        EntryState::Confirmed,
+                        "dcim.interface",
+                        id,
+                        label,
+                        Operation::None,
+                        "matches the device",
+                        phase,
+                    );
                 } else if is_owned(current) {
                     let op = match id {
                         Some(id) => Operation::Update {
@@ -111,7 +132,15 @@ pub async fn reconcile(ctx: &Context, facts: &Interfaces) -> Result<ChangeSet, R
                         },
                         None => Operation::None,
                     };
-                    set.push(EntryState::Changed, "dcim.interface", id, label, op, drift.join("; "), phase);
+                    set.push(
+                        EntryState::Changed,
+                        "dcim.interface",
+                        id,
+                        label,
+                        op,
+                        drift.join("; "),
+                        phase,
+                    );
                 } else {
                     set.push(
                         EntryState::Skipped,
@@ -119,7 +148,10 @@ pub async fn reconcile(ctx: &Context, facts: &Interfaces) -> Result<ChangeSet, R
                         id,
                         label,
                         Operation::None,
-                        format!("drift on an interface nbfacts does not own (left as is): {}", drift.join("; ")),
+                        format!(
+                            "drift on an interface nbfacts does not own (left as is): {}",
+                            drift.join("; ")
+                        ),
                         phase,
                     );
                 }
@@ -130,7 +162,9 @@ pub async fn reconcile(ctx: &Context, facts: &Interfaces) -> Result<ChangeSet, R
     // MAC addresses of interfaces (phase 2), and the primary MAC where the interface has none
     // (phase 3).
     for iface in &wanted {
-        let Some(mac) = normal_mac(&iface.mac_address) else { continue };
+        let Some(mac) = normal_mac(&iface.mac_address) else {
+            continue;
+        };
         let label = format!("{mac} on {} {}", ctx.device.name, iface.name);
         let current = by_name.get(iface.name.as_str());
         let has = current
@@ -174,8 +208,8 @@ pub async fn reconcile(ctx: &Context, facts: &Interfaces) -> Result<ChangeSet, R
             "interface MAC reported by the device",
             2,
         );
-        let primary_empty = current
-            .is_none_or(|c| c.get("primary_mac_address").is_none_or(Value::is_null));
+        let primary_empty =
+            current.is_none_or(|c| c.get("primary_mac_address").is_none_or(Value::is_null));
         if primary_empty {
             // An interface created in this run is referred to by key; the writer resolves it.
             let (id, patch) = match current.and_then(|c| id_of(c)) {
@@ -214,7 +248,15 @@ pub async fn reconcile(ctx: &Context, facts: &Interfaces) -> Result<ChangeSet, R
         let on_device = ips.iter().find(|ip| same_address(ip, &addr.address));
         match on_device {
             Some(ip) if assigned_to(ip) == Some(addr.interface.as_str()) => {
-                set.push(EntryState::Confirmed, "ipam.ipaddress", id_of(ip), label, Operation::None, "matches the device", 2);
+                set.push(
+                    EntryState::Confirmed,
+                    "ipam.ipaddress",
+                    id_of(ip),
+                    label,
+                    Operation::None,
+                    "matches the device",
+                    2,
+                );
             }
             Some(ip) => {
                 set.push(
@@ -234,11 +276,17 @@ pub async fn reconcile(ctx: &Context, facts: &Interfaces) -> Result<ChangeSet, R
         }
     }
     if !unknown.is_empty() {
-        let wanted_addresses: Vec<String> = unknown.iter().map(|(a, _, _)| a.address.clone()).collect();
-        let elsewhere = ctx.netbox.list_any(IPS, &[], "address", &wanted_addresses).await?;
+        let wanted_addresses: Vec<String> =
+            unknown.iter().map(|(a, _, _)| a.address.clone()).collect();
+        let elsewhere = ctx
+            .netbox
+            .list_any(IPS, &[], "address", &wanted_addresses)
+            .await?;
         for (addr, cidr, label) in unknown {
             let iface = by_name.get(addr.interface.as_str());
-            let vrf = iface.and_then(|i| i.pointer("/vrf/id")).and_then(Value::as_u64);
+            let vrf = iface
+                .and_then(|i| i.pointer("/vrf/id"))
+                .and_then(Value::as_u64);
             let taken = elsewhere.iter().find(|ip| {
                 same_address(ip, &addr.address)
                     && ip.pointer("/vrf/id").and_then(Value::as_u64) == vrf
@@ -268,7 +316,7 @@ pub async fn reconcile(ctx: &Context, facts: &Interfaces) -> Result<ChangeSet, R
                 "custom_fields": fact_fields("interfaces", &ctx.now),
             });
             if let Some(vrf) = vrf {
-                payload["vrf"] = json!(vrf);
+                set_field(&mut payload, "vrf", json!(vrf));
             }
             let family = match addr.family {
                 IpFamily::Ipv4 => "IPv4",
@@ -292,7 +340,9 @@ pub async fn reconcile(ctx: &Context, facts: &Interfaces) -> Result<ChangeSet, R
 
     // Stale: interfaces nbfacts created on this device that the device no longer reports.
     for current in &existing {
-        let Some(name) = current.get("name").and_then(Value::as_str) else { continue };
+        let Some(name) = current.get("name").and_then(Value::as_str) else {
+            continue;
+        };
         if reported.contains(name) || !ctx.wants_interface(name) || !is_owned(current) {
             continue;
         }
@@ -335,7 +385,10 @@ fn same_address(ip: &Value, address: &str) -> bool {
         .and_then(Value::as_str)
         .and_then(|a| a.split('/').next())
         .is_some_and(|a| {
-            match (a.parse::<std::net::IpAddr>(), address.parse::<std::net::IpAddr>()) {
+            match (
+                a.parse::<std::net::IpAddr>(),
+                address.parse::<std::net::IpAddr>(),
+            ) {
                 (Ok(x), Ok(y)) => x == y,
                 _ => a == address,
             }
@@ -354,7 +407,10 @@ fn interface_type(name: &str, parent: &str, speed: f64) -> &'static str {
     if !parent.is_empty() {
         return "virtual";
     }
-    let prefix: String = name.chars().take_while(|c| c.is_ascii_alphabetic()).collect();
+    let prefix: String = name
+        .chars()
+        .take_while(|c| c.is_ascii_alphabetic())
+        .collect();
     match prefix.as_str() {
         "ae" | "reth" => return "lag",
         "lo" | "irb" | "vlan" | "gr" | "ip" | "st" | "lt" | "fxp" | "em" | "me" => return "virtual",
@@ -379,7 +435,10 @@ mod tests {
     #[test]
     fn types_follow_name_and_speed() {
         assert_eq!(interface_type("xe-0/0/1", "", 10_000.0), "10gbase-x-sfpp");
-        assert_eq!(interface_type("xe-0/0/1.0", "xe-0/0/1", 10_000.0), "virtual");
+        assert_eq!(
+            interface_type("xe-0/0/1.0", "xe-0/0/1", 10_000.0),
+            "virtual"
+        );
         assert_eq!(interface_type("ae0", "", -1.0), "lag");
         assert_eq!(interface_type("lo0", "", -1.0), "virtual");
         assert_eq!(interface_type("ge-0/0/0", "", -1.0), "other");
@@ -389,7 +448,10 @@ mod tests {
     fn placeholder_macs_are_ignored() {
         assert_eq!(normal_mac("None"), None);
         assert_eq!(normal_mac("Unspecified"), None);
-        assert_eq!(normal_mac("02:00:00:10:00:0a").as_deref(), Some("02:00:00:10:00:0A"));
+        assert_eq!(
+            normal_mac("02:00:00:10:00:0a").as_deref(),
+            Some("02:00:00:10:00:0A")
+        );
     }
 
     #[test]

@@ -7,7 +7,10 @@ use std::collections::HashMap;
 use nbfacts_sdk::Inventory;
 use serde_json::{Value, json};
 
-use super::{ChangeSet, Context, EntryState, Operation, ReconcileError, id_of, is_owned, owned_tags};
+use super::{
+    ChangeSet, Context, EntryState, Operation, ReconcileError, id_of, is_owned, owned_tags,
+    set_field,
+};
 
 const DEVICES: &str = "/api/dcim/devices/";
 const ITEMS: &str = "/api/dcim/inventory-items/";
@@ -16,14 +19,33 @@ const JOURNAL: &str = "/api/extras/journal-entries/";
 /// Builds the change set for the inventory facts of one device.
 pub async fn reconcile(ctx: &Context, facts: &Inventory) -> Result<ChangeSet, ReconcileError> {
     let mut set = ChangeSet::new(&ctx.device.name, "inventory");
-    let device = ctx.netbox.get(&format!("{DEVICES}{}/", ctx.device.id), &[]).await?;
+    let device = ctx
+        .netbox
+        .get(&format!("{DEVICES}{}/", ctx.device.id), &[])
+        .await?;
     let serial = facts.facts.serial_number.trim();
     let current = device.get("serial").and_then(Value::as_str).unwrap_or("");
     let label = format!("serial of {}", ctx.device.name);
     if serial.is_empty() {
-        set.push(EntryState::Skipped, "dcim.device", Some(ctx.device.id), label, Operation::None, "the device reported no serial number", 0);
+        set.push(
+            EntryState::Skipped,
+            "dcim.device",
+            Some(ctx.device.id),
+            label,
+            Operation::None,
+            "the device reported no serial number",
+            0,
+        );
     } else if serial == current {
-        set.push(EntryState::Confirmed, "dcim.device", Some(ctx.device.id), label, Operation::None, "matches the device", 0);
+        set.push(
+            EntryState::Confirmed,
+            "dcim.device",
+            Some(ctx.device.id),
+            label,
+            Operation::None,
+            "matches the device",
+            0,
+        );
     } else {
         set.push(
             EntryState::Changed,
@@ -90,8 +112,14 @@ pub async fn reconcile(ctx: &Context, facts: &Inventory) -> Result<ChangeSet, Re
         }
         let mut path = item.parents.clone();
         path.push(item.name.clone());
-        let parent_ref = if item.parents.is_empty() { Some(Value::Null) } else { known.get(&item.parents).cloned() };
-        let Some(parent_ref) = parent_ref else { continue };
+        let parent_ref = if item.parents.is_empty() {
+            Some(Value::Null)
+        } else {
+            known.get(&item.parents).cloned()
+        };
+        let Some(parent_ref) = parent_ref else {
+            continue;
+        };
         let label = format!("{} on {}", path.join(" / "), ctx.device.name);
         let name = truncate(&item.name, 64);
         let wanted = json!({
@@ -114,13 +142,21 @@ pub async fn reconcile(ctx: &Context, facts: &Inventory) -> Result<ChangeSet, Re
                 let mut before = serde_json::Map::new();
                 for key in ["part_id", "serial", "description"] {
                     if cur.get(key) != wanted.get(key) {
-                        patch.insert(key.into(), wanted[key].clone());
+                        patch.insert(key.into(), wanted.get(key).cloned().unwrap_or(Value::Null));
                         before.insert(key.into(), cur.get(key).cloned().unwrap_or(Value::Null));
                     }
                 }
                 match (patch.is_empty(), is_owned(cur), id) {
                     (true, _, _) => {
-                        set.push(EntryState::Confirmed, "dcim.inventoryitem", id, label, Operation::None, "matches the device", 2);
+                        set.push(
+                            EntryState::Confirmed,
+                            "dcim.inventoryitem",
+                            id,
+                            label,
+                            Operation::None,
+                            "matches the device",
+                            2,
+                        );
                     }
                     (false, true, Some(id)) => {
                         set.push(
@@ -128,13 +164,26 @@ pub async fn reconcile(ctx: &Context, facts: &Inventory) -> Result<ChangeSet, Re
                             "dcim.inventoryitem",
                             Some(id),
                             label,
-                            Operation::Update { endpoint: ITEMS.into(), id, patch: Value::Object(patch), before: Value::Object(before) },
+                            Operation::Update {
+                                endpoint: ITEMS.into(),
+                                id,
+                                patch: Value::Object(patch),
+                                before: Value::Object(before),
+                            },
                             "part changed on the device",
                             2,
                         );
                     }
                     _ => {
-                        set.push(EntryState::Skipped, "dcim.inventoryitem", id, label, Operation::None, "differs, but nbfacts does not own this item", 2);
+                        set.push(
+                            EntryState::Skipped,
+                            "dcim.inventoryitem",
+                            id,
+                            label,
+                            Operation::None,
+                            "differs, but nbfacts does not own this item",
+                            2,
+                        );
                     }
                 }
             }
@@ -150,7 +199,7 @@ pub async fn reconcile(ctx: &Context, facts: &Inventory) -> Result<ChangeSet, Re
                     obj.extend(w.clone());
                 }
                 if !parent_ref.is_null() {
-                    payload["parent"] = parent_ref.clone();
+                    set_field(&mut payload, "parent", parent_ref.clone());
                 }
                 known.insert(path.clone(), json!({ "$ref": key }));
                 let depth = u8::try_from(item.parents.len()).unwrap_or(u8::MAX).min(7);
@@ -159,7 +208,11 @@ pub async fn reconcile(ctx: &Context, facts: &Inventory) -> Result<ChangeSet, Re
                     "dcim.inventoryitem",
                     None,
                     label,
-                    Operation::Create { endpoint: ITEMS.into(), payload, key },
+                    Operation::Create {
+                        endpoint: ITEMS.into(),
+                        payload,
+                        key,
+                    },
                     "chassis part reported by the device",
                     2 + depth,
                 );

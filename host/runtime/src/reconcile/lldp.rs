@@ -12,7 +12,9 @@ use std::collections::HashSet;
 use nbfacts_sdk::LldpNeighbor;
 use serde_json::{Value, json};
 
-use super::{ChangeSet, Context, EntryState, Operation, ReconcileError, fact_fields, id_of, owned_tags};
+use super::{
+    ChangeSet, Context, EntryState, Operation, ReconcileError, fact_fields, id_of, owned_tags,
+};
 
 const DEVICES: &str = "/api/dcim/devices/";
 const IFACES: &str = "/api/dcim/interfaces/";
@@ -49,7 +51,10 @@ pub async fn reconcile(ctx: &Context, facts: &[LldpNeighbor]) -> Result<ChangeSe
         .collect();
     candidates.sort();
     candidates.dedup();
-    let devices = ctx.netbox.list_any(DEVICES, &[], "name", &candidates).await?;
+    let devices = ctx
+        .netbox
+        .list_any(DEVICES, &[], "name", &candidates)
+        .await?;
     let mut device_ids: Vec<String> = devices
         .iter()
         .filter_map(id_of)
@@ -58,7 +63,10 @@ pub async fn reconcile(ctx: &Context, facts: &[LldpNeighbor]) -> Result<ChangeSe
     device_ids.push(ctx.device.id.to_string());
     device_ids.sort();
     device_ids.dedup();
-    let interfaces = ctx.netbox.list_any(IFACES, &[], "device_id", &device_ids).await?;
+    let interfaces = ctx
+        .netbox
+        .list_any(IFACES, &[], "device_id", &device_ids)
+        .await?;
     let iface = |device: u64, name: &str| -> Option<&Value> {
         interfaces.iter().find(|i| {
             i.pointer("/device/id").and_then(Value::as_u64) == Some(device)
@@ -70,52 +78,111 @@ pub async fn reconcile(ctx: &Context, facts: &[LldpNeighbor]) -> Result<ChangeSe
     for n in neighbors {
         let label = format!(
             "{} {} ↔ {} {}",
-            ctx.device.name, n.local_interface, n.remote_system_name, remote_port(n)
+            ctx.device.name,
+            n.local_interface,
+            n.remote_system_name,
+            remote_port(n)
         );
         let skip = |set: &mut ChangeSet, reason: String| {
-            set.push(EntryState::Skipped, "dcim.cable", None, label.clone(), Operation::None, reason, 0);
+            set.push(
+                EntryState::Skipped,
+                "dcim.cable",
+                None,
+                label.clone(),
+                Operation::None,
+                reason,
+                0,
+            );
         };
-        let remote = name_candidates(&n.remote_system_name).into_iter().find_map(|c| {
-            devices
-                .iter()
-                .find(|d| d.get("name").and_then(Value::as_str) == Some(c.as_str()))
-        });
+        let remote = name_candidates(&n.remote_system_name)
+            .into_iter()
+            .find_map(|c| {
+                devices
+                    .iter()
+                    .find(|d| d.get("name").and_then(Value::as_str) == Some(c.as_str()))
+            });
         let Some(remote) = remote else {
-            skip(&mut set, format!("no NetBox device named {:?} (nor with domain labels stripped)", n.remote_system_name));
+            skip(
+                &mut set,
+                format!(
+                    "no NetBox device named {:?} (nor with domain labels stripped)",
+                    n.remote_system_name
+                ),
+            );
             continue;
         };
-        let (Some(remote_id), remote_name) = (id_of(remote), remote.get("name").and_then(Value::as_str).unwrap_or("")) else {
+        let (Some(remote_id), remote_name) = (
+            id_of(remote),
+            remote.get("name").and_then(Value::as_str).unwrap_or(""),
+        ) else {
             continue;
         };
         let remote_site = remote.pointer("/site/id").and_then(Value::as_u64);
         if remote_site != ctx.device.site_id {
-            skip(&mut set, format!("{remote_name} is in another site; nbfacts cables only within a site"));
+            skip(
+                &mut set,
+                format!("{remote_name} is in another site; nbfacts cables only within a site"),
+            );
             continue;
         }
         let Some(local_if) = iface(ctx.device.id, &n.local_interface) else {
-            skip(&mut set, format!("{} has no interface {} in NetBox", ctx.device.name, n.local_interface));
+            skip(
+                &mut set,
+                format!(
+                    "{} has no interface {} in NetBox",
+                    ctx.device.name, n.local_interface
+                ),
+            );
             continue;
         };
         let port = remote_port(n);
-        let Some(remote_if) = iface(remote_id, port).or_else(|| iface(remote_id, &n.remote_port_description)) else {
-            skip(&mut set, format!("{remote_name} has no interface {port:?} in NetBox"));
+        let Some(remote_if) =
+            iface(remote_id, port).or_else(|| iface(remote_id, &n.remote_port_description))
+        else {
+            skip(
+                &mut set,
+                format!("{remote_name} has no interface {port:?} in NetBox"),
+            );
             continue;
         };
-        let (Some(a), Some(b)) = (id_of(local_if), id_of(remote_if)) else { continue };
+        let (Some(a), Some(b)) = (id_of(local_if), id_of(remote_if)) else {
+            continue;
+        };
         let a_cable = local_if.pointer("/cable/id").and_then(Value::as_u64);
         let b_cable = remote_if.pointer("/cable/id").and_then(Value::as_u64);
         let peers_of = |i: &Value| -> Vec<u64> {
             i.get("link_peers")
                 .and_then(Value::as_array)
-                .map(|p| p.iter().filter_map(|x| x.get("id").and_then(Value::as_u64)).collect())
+                .map(|p| {
+                    p.iter()
+                        .filter_map(|x| x.get("id").and_then(Value::as_u64))
+                        .collect()
+                })
                 .unwrap_or_default()
         };
         match (a_cable, b_cable) {
             (Some(x), Some(y)) if x == y && peers_of(local_if).contains(&b) => {
-                set.push(EntryState::Confirmed, "dcim.cable", Some(x), label, Operation::None, "cabled as LLDP says", 0);
+                set.push(
+                    EntryState::Confirmed,
+                    "dcim.cable",
+                    Some(x),
+                    label,
+                    Operation::None,
+                    "cabled as LLDP says",
+                    0,
+                );
             }
-            (Some(_), _) => skip(&mut set, format!("{} {} is already cabled elsewhere", ctx.device.name, n.local_interface)),
-            (_, Some(_)) => skip(&mut set, format!("{remote_name} {port} is already cabled elsewhere")),
+            (Some(_), _) => skip(
+                &mut set,
+                format!(
+                    "{} {} is already cabled elsewhere",
+                    ctx.device.name, n.local_interface
+                ),
+            ),
+            (_, Some(_)) => skip(
+                &mut set,
+                format!("{remote_name} {port} is already cabled elsewhere"),
+            ),
             (None, None) => {
                 let pair = (a.min(b), a.max(b));
                 if !proposed.insert(pair) {
@@ -185,7 +252,12 @@ mod tests {
     fn domain_labels_strip_one_at_a_time() {
         assert_eq!(
             name_candidates("leaf1.dc1.example.net"),
-            ["leaf1.dc1.example.net", "leaf1.dc1.example", "leaf1.dc1", "leaf1"]
+            [
+                "leaf1.dc1.example.net",
+                "leaf1.dc1.example",
+                "leaf1.dc1",
+                "leaf1"
+            ]
         );
         assert_eq!(name_candidates("spine"), ["spine"]);
         assert!(name_candidates("").is_empty());

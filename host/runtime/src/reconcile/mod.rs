@@ -89,6 +89,13 @@ pub fn fact_fields(method: &str, now: &str) -> Value {
     json!({ CF_DISCOVERY_METHOD: method, CF_LAST_SEEN: now })
 }
 
+/// Sets `key` on a JSON object (no-op on anything else).
+pub fn set_field(object: &mut Value, key: &str, value: Value) {
+    if let Some(map) = object.as_object_mut() {
+        map.insert(key.to_string(), value);
+    }
+}
+
 /// `id` of a NetBox object.
 pub fn id_of(object: &Value) -> Option<u64> {
     object.get("id").and_then(Value::as_u64)
@@ -97,7 +104,10 @@ pub fn id_of(object: &Value) -> Option<u64> {
 /// Formats a time as ISO 8601 UTC (`2026-01-02T03:04:05Z`), the form NetBox accepts for
 /// datetime custom fields.
 pub fn rfc3339(t: SystemTime) -> String {
-    let secs = t.duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
+    let secs = t
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
     let days = (secs / 86_400) as i64;
     let rem = secs % 86_400;
     // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).

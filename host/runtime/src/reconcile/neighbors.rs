@@ -13,6 +13,7 @@ use serde_json::{Value, json};
 
 use super::{
     ChangeSet, Context, EntryState, Operation, ReconcileError, id_of, is_owned, owned_tags,
+    set_field,
 };
 use crate::netbox::{CF_DISCOVERY_METHOD, CF_LAST_SEEN, CF_MAC_IPS, CF_SEEN_ON};
 
@@ -112,7 +113,9 @@ pub async fn reconcile(
         ctx.netbox.list_any(MACS, &[], "mac_address", &macs).await?
     };
     for mac in &macs {
-        let Some((places, ips)) = seen.get(mac) else { continue };
+        let Some((places, ips)) = seen.get(mac) else {
+            continue;
+        };
         let seen_on = places.join(", ");
         let mac_ips = ips.join(", ");
         let label = format!("{mac} seen on {seen_on}");
@@ -129,7 +132,7 @@ pub async fn reconcile(
                     CF_SEEN_ON: seen_on,
                 });
                 if !mac_ips.is_empty() {
-                    cf[CF_MAC_IPS] = json!(mac_ips);
+                    set_field(&mut cf, CF_MAC_IPS, json!(mac_ips));
                 }
                 set.push(
                     EntryState::New,
@@ -164,9 +167,21 @@ pub async fn reconcile(
                     patch.insert(CF_LAST_SEEN.into(), json!(ctx.now));
                 }
                 if patch.is_empty() {
-                    set.push(EntryState::Confirmed, "dcim.macaddress", id_of(current), label, Operation::None, "already known", 0);
+                    set.push(
+                        EntryState::Confirmed,
+                        "dcim.macaddress",
+                        id_of(current),
+                        label,
+                        Operation::None,
+                        "already known",
+                        0,
+                    );
                 } else if let Some(id) = id_of(current) {
-                    let reason = if patch.len() == 1 { "refresh last seen" } else { "seen in new places" };
+                    let reason = if patch.len() == 1 {
+                        "refresh last seen"
+                    } else {
+                        "seen in new places"
+                    };
                     set.push(
                         EntryState::Changed,
                         "dcim.macaddress",
@@ -184,13 +199,25 @@ pub async fn reconcile(
                 }
             }
             Some(current) => {
-                set.push(EntryState::Confirmed, "dcim.macaddress", id_of(current), label, Operation::None, "known in NetBox (not owned by nbfacts; left as is)", 0);
+                set.push(
+                    EntryState::Confirmed,
+                    "dcim.macaddress",
+                    id_of(current),
+                    label,
+                    Operation::None,
+                    "known in NetBox (not owned by nbfacts; left as is)",
+                    0,
+                );
             }
         }
     }
 
     // IP addresses, only inside a NetBox prefix.
-    let ips: Vec<&Sighting> = sightings.iter().copied().filter(|s| !s.ip.is_empty()).collect();
+    let ips: Vec<&Sighting> = sightings
+        .iter()
+        .copied()
+        .filter(|s| !s.ip.is_empty())
+        .collect();
     if ips.is_empty() {
         return Ok(set);
     }
@@ -200,15 +227,30 @@ pub async fn reconcile(
         .filter_map(|p| {
             let text = p.get("prefix")?.as_str()?;
             let (addr, len) = text.split_once('/')?;
-            Some((addr.parse().ok()?, len.parse().ok()?, p.pointer("/vrf/id").and_then(Value::as_u64)))
+            Some((
+                addr.parse().ok()?,
+                len.parse().ok()?,
+                p.pointer("/vrf/id").and_then(Value::as_u64),
+            ))
         })
         .collect();
     let addresses: Vec<String> = ips.iter().map(|s| s.ip.clone()).collect();
     let existing = ctx.netbox.list_any(IPS, &[], "address", &addresses).await?;
     for s in ips {
-        let label = format!("{} via {method} on {} {}", s.ip, ctx.device.name, s.interface);
+        let label = format!(
+            "{} via {method} on {} {}",
+            s.ip, ctx.device.name, s.interface
+        );
         let Ok(ip) = s.ip.parse::<IpAddr>() else {
-            set.push(EntryState::Skipped, "ipam.ipaddress", None, label, Operation::None, "not an IP address", 1);
+            set.push(
+                EntryState::Skipped,
+                "ipam.ipaddress",
+                None,
+                label,
+                Operation::None,
+                "not an IP address",
+                1,
+            );
             continue;
         };
         // The most specific containing prefix.
@@ -217,7 +259,15 @@ pub async fn reconcile(
             .filter(|(net, len, _)| contains(*net, *len, ip))
             .max_by_key(|(_, len, _)| *len)
         else {
-            set.push(EntryState::Skipped, "ipam.ipaddress", None, label, Operation::None, "no NetBox prefix contains it", 1);
+            set.push(
+                EntryState::Skipped,
+                "ipam.ipaddress",
+                None,
+                label,
+                Operation::None,
+                "no NetBox prefix contains it",
+                1,
+            );
             continue;
         };
         let found = existing.iter().find(|e| {
@@ -229,7 +279,15 @@ pub async fn reconcile(
                 && e.pointer("/vrf/id").and_then(Value::as_u64) == *vrf
         });
         if let Some(found) = found {
-            set.push(EntryState::Confirmed, "ipam.ipaddress", id_of(found), label, Operation::None, "already in NetBox", 1);
+            set.push(
+                EntryState::Confirmed,
+                "ipam.ipaddress",
+                id_of(found),
+                label,
+                Operation::None,
+                "already in NetBox",
+                1,
+            );
             continue;
         }
         let mut payload = json!({
@@ -244,7 +302,7 @@ pub async fn reconcile(
             },
         });
         if let Some(vrf) = vrf {
-            payload["vrf"] = json!(vrf);
+            set_field(&mut payload, "vrf", json!(vrf));
         }
         set.push(
             EntryState::New,
@@ -266,7 +324,9 @@ pub async fn reconcile(
 fn is_mac(mac: &str) -> bool {
     mac.len() == 17
         && mac.split(':').count() == 6
-        && mac.split(':').all(|p| p.len() == 2 && p.chars().all(|c| c.is_ascii_hexdigit()))
+        && mac
+            .split(':')
+            .all(|p| p.len() == 2 && p.chars().all(|c| c.is_ascii_hexdigit()))
 }
 
 fn contains(net: IpAddr, len: u8, ip: IpAddr) -> bool {
@@ -276,7 +336,11 @@ fn contains(net: IpAddr, len: u8, ip: IpAddr) -> bool {
             u32::from(n) & mask == u32::from(a) & mask
         }
         (IpAddr::V6(n), IpAddr::V6(a)) if len <= 128 => {
-            let mask = if len == 0 { 0 } else { u128::MAX << (128 - len) };
+            let mask = if len == 0 {
+                0
+            } else {
+                u128::MAX << (128 - len)
+            };
             u128::from(n) & mask == u128::from(a) & mask
         }
         _ => false,
@@ -329,7 +393,13 @@ mod tests {
 
     #[test]
     fn last_seen_refreshes_daily() {
-        assert!(!older_than_a_day("2026-01-02T03:00:00Z", "2026-01-02T23:00:00Z"));
-        assert!(older_than_a_day("2026-01-01T03:00:00Z", "2026-01-02T01:00:00Z"));
+        assert!(!older_than_a_day(
+            "2026-01-02T03:00:00Z",
+            "2026-01-02T23:00:00Z"
+        ));
+        assert!(older_than_a_day(
+            "2026-01-01T03:00:00Z",
+            "2026-01-02T01:00:00Z"
+        ));
     }
 }

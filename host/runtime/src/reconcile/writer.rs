@@ -121,7 +121,10 @@ async fn apply_phase(
                 patch,
                 before,
             } => match resolve_refs(patch, created) {
-                Ok(p) => updates.entry(endpoint).or_default().push((entry, *id, p, before)),
+                Ok(p) => updates
+                    .entry(endpoint)
+                    .or_default()
+                    .push((entry, *id, p, before)),
                 Err(missing) => outcome.refused.push(Refused {
                     entry: entry.id,
                     message: format!("depends on `{missing}`, which was not created"),
@@ -131,7 +134,10 @@ async fn apply_phase(
                 endpoint,
                 id,
                 before,
-            } => deletes.entry(endpoint).or_default().push((entry, *id, before)),
+            } => deletes
+                .entry(endpoint)
+                .or_default()
+                .push((entry, *id, before)),
         }
     }
 
@@ -226,7 +232,10 @@ async fn apply_phase(
                 Err(e) if e.is_validation() => {
                     // Find the culprits one by one.
                     for (entry, id, patch, before) in chunk {
-                        match netbox.update_many(endpoint, vec![with_id(patch, *id)]).await {
+                        match netbox
+                            .update_many(endpoint, vec![with_id(patch, *id)])
+                            .await
+                        {
                             Ok(mut objects) => {
                                 let after = objects.pop().unwrap_or(Value::Null);
                                 outcome.written.push(Written {
@@ -270,18 +279,19 @@ async fn apply_phase(
     Ok(())
 }
 
-/// The patch with its object id; id 0 means the patch carries it (an object created earlier in
-/// the same apply, resolved from a reference).
 fn id_of(object: &Value) -> u64 {
     object.get("id").and_then(Value::as_u64).unwrap_or(0)
 }
 
+/// The patch with its object id; id 0 means the patch carries it (an object created earlier in
+/// the same apply, resolved from a reference).
 fn with_id(patch: &Value, id: u64) -> Value {
     let mut p = patch.clone();
-    if let Some(obj) = p.as_object_mut() {
-        if id != 0 || !obj.contains_key("id") {
-            obj.insert("id".into(), Value::from(id));
-        }
+    if let Some(obj) = p
+        .as_object_mut()
+        .filter(|o| id != 0 || !o.contains_key("id"))
+    {
+        obj.insert("id".into(), Value::from(id));
     }
     p
 }
@@ -290,13 +300,11 @@ fn with_id(patch: &Value, id: u64) -> Value {
 fn resolve_refs(value: &Value, created: &HashMap<String, u64>) -> Result<Value, String> {
     match value {
         Value::Object(m) => {
-            if m.len() == 1 {
-                if let Some(Value::String(key)) = m.get("$ref") {
-                    return created
-                        .get(key)
-                        .map(|id| Value::from(*id))
-                        .ok_or_else(|| key.clone());
-                }
+            if let (1, Some(Value::String(key))) = (m.len(), m.get("$ref")) {
+                return created
+                    .get(key)
+                    .map(|id| Value::from(*id))
+                    .ok_or_else(|| key.clone());
             }
             let mut out = serde_json::Map::new();
             for (k, v) in m {
@@ -326,10 +334,8 @@ fn refused_indexes(e: &NetBoxError, len: usize) -> Vec<usize> {
             .chars()
             .take_while(|c| c.is_ascii_digit())
             .collect();
-        if let Ok(i) = digits.parse::<usize>() {
-            if i < len {
-                out.push(i);
-            }
+        if let Some(i) = digits.parse::<usize>().ok().filter(|i| *i < len) {
+            out.push(i);
         }
     }
     out
@@ -358,8 +364,9 @@ mod tests {
             method: "POST".into(),
             path: "/api/x/".into(),
             status: 400,
-            message: r#"1 of 3 objects could not be created. [{"errors":{"site":["x"]},"index":1}]"#
-                .into(),
+            message:
+                r#"1 of 3 objects could not be created. [{"errors":{"site":["x"]},"index":1}]"#
+                    .into(),
         };
         assert_eq!(refused_indexes(&e, 3), vec![1]);
         let e = NetBoxError::Status {

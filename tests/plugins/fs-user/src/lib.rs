@@ -2,7 +2,8 @@
 
 use nbfacts_sdk::{CollectError, CollectRequest, Collector, Device, Driver, Facts, PluginMeta};
 
-struct FsUser;
+/// The plugin that reads files.
+pub struct FsUser;
 
 impl Collector for FsUser {
     fn meta() -> PluginMeta {

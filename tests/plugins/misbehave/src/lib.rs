@@ -15,7 +15,8 @@ use nbfacts_sdk::{
     ArpEntry, CollectError, CollectRequest, Collector, Device, Driver, Facts, PluginMeta,
 };
 
-struct Misbehave;
+/// The misbehaving plugin.
+pub struct Misbehave;
 
 impl Collector for Misbehave {
     fn meta() -> PluginMeta {

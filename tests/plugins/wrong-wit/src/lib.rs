@@ -3,7 +3,7 @@
 
 wit_bindgen::generate!({ world: "plugin", path: "wit" });
 
-struct Wrong;
+pub struct Wrong;
 
 impl exports::nbfacts::collector::collector::Guest for Wrong {
     fn describe() -> String {
