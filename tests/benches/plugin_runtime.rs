@@ -56,14 +56,20 @@ async fn async_main() {
         .load(nbfacts_tests::JUNOS, "builtin:junos")
         .await
         .unwrap();
-    println!("first load (compile + cache write + describe): {}", fmt(t.elapsed()));
+    println!(
+        "first load (compile + cache write + describe): {}",
+        fmt(t.elapsed())
+    );
 
     // Load from the cache: digest, deserialize (mmap), import/export checks, InstancePre,
     // describe().
     let mut loads = Vec::new();
     for _ in 0..30 {
         let t = Instant::now();
-        let p = runtime.load(nbfacts_tests::JUNOS, "builtin:junos").await.unwrap();
+        let p = runtime
+            .load(nbfacts_tests::JUNOS, "builtin:junos")
+            .await
+            .unwrap();
         loads.push(t.elapsed());
         drop(p);
     }
@@ -79,7 +85,10 @@ async fn async_main() {
         }
         inst.push(t.elapsed() / n);
     }
-    println!("instantiate per call (target ≤ 20 µs): {}", fmt(median(inst)));
+    println!(
+        "instantiate per call (target ≤ 20 µs): {}",
+        fmt(median(inst))
+    );
 
     // A trivial export: describe() on a live instance.
     let mut calls = Vec::new();
@@ -89,13 +98,19 @@ async fn async_main() {
         junos.bench_describe(n).await.unwrap();
         calls.push(t.elapsed() / n as u32);
     }
-    println!("describe() call, live instance (target ≤ 2 µs): {}", fmt(median(calls)));
+    println!(
+        "describe() call, live instance (target ≤ 2 µs): {}",
+        fmt(median(calls))
+    );
 
     parser_ratio(
         &junos,
         "ethernet_switching, 50,000 MACs",
         "ethernet_switching",
-        vec![("get-ethernet-switching-table-information", generate::els_mac_table(50_000))],
+        vec![(
+            "get-ethernet-switching-table-information",
+            generate::els_mac_table(50_000),
+        )],
         11,
     )
     .await;
@@ -104,7 +119,10 @@ async fn async_main() {
         "lldp, 1,000 neighbours",
         "lldp",
         vec![
-            ("get-lldp-neighbors-information", generate::lldp_neighbors(1_000)),
+            (
+                "get-lldp-neighbors-information",
+                generate::lldp_neighbors(1_000),
+            ),
             (
                 "get-lldp-interface-neighbors",
                 generate::lldp_interface_detail(&generate::local_port(0), 0),
@@ -149,7 +167,10 @@ async fn parser_ratio(
         native.push(t.elapsed());
         std::hint::black_box(facts);
         let t = Instant::now();
-        let facts = plugin.collect(request.clone(), replay.clone()).await.unwrap();
+        let facts = plugin
+            .collect(request.clone(), replay.clone())
+            .await
+            .unwrap();
         wasm.push(t.elapsed());
         std::hint::black_box(facts);
     }

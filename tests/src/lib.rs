@@ -20,7 +20,12 @@ pub const FS_USER: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/nbfacts-tes
 pub fn fixtures_dir() -> PathBuf {
     let dir = std::env::var_os("NBFACTS_FIXTURES")
         .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/fixtures")));
+        .unwrap_or_else(|| {
+            PathBuf::from(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/../../shared/fixtures"
+            ))
+        });
     #[allow(clippy::panic)]
     if !dir.join("dev").is_dir() {
         panic!(

@@ -121,9 +121,7 @@ impl DeviceSession for ReplayDevice {
             };
             match self.read(&file).await? {
                 Some(reply) => Ok(reply),
-                None => Err(unknown_rpc_error(
-                    &operation_name(rpc).unwrap_or_default(),
-                )),
+                None => Err(unknown_rpc_error(&operation_name(rpc).unwrap_or_default())),
             }
         })
     }
@@ -151,9 +149,14 @@ mod tests {
     #[tokio::test]
     async fn replay_answers_by_file_name_and_errors_like_junos() {
         let dir = tempfile::tempdir().unwrap();
-        std::fs::write(dir.path().join("get-bgp-summary-informationblue.xml"), "<x/>").unwrap();
+        std::fs::write(
+            dir.path().join("get-bgp-summary-informationblue.xml"),
+            "<x/>",
+        )
+        .unwrap();
         let dev = ReplayDevice::new(dir.path(), "junos");
-        let rpc = "<get-bgp-summary-information><instance>blue</instance></get-bgp-summary-information>";
+        let rpc =
+            "<get-bgp-summary-information><instance>blue</instance></get-bgp-summary-information>";
         assert_eq!(dev.netconf_rpc(rpc).await.unwrap(), "<x/>");
         match dev.netconf_rpc("<get-nothing/>").await {
             Err(DeviceError::Rpc(e)) => assert_eq!(e.error_path, "get-nothing"),

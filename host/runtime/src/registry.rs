@@ -36,7 +36,11 @@ impl Registry {
         }
         for (name, _) in &names {
             if let Some((other, _)) = self.drivers.get(name) {
-                let first = self.plugins.get(*other).map(Plugin::label).unwrap_or_default();
+                let first = self
+                    .plugins
+                    .get(*other)
+                    .map(Plugin::label)
+                    .unwrap_or_default();
                 return Err(PluginError::DuplicateDriver {
                     driver: name.clone(),
                     first,

@@ -208,7 +208,8 @@ impl NetBox {
 
     /// `GET path` with query pairs.
     pub async fn get(&self, path: &str, query: &[(String, String)]) -> Result<Value, NetBoxError> {
-        self.send(Method::GET, path, query, None, Repeat::Safe).await
+        self.send(Method::GET, path, query, None, Repeat::Safe)
+            .await
     }
 
     /// Every object of a list endpoint that matches `filters`, following pagination.
@@ -260,30 +261,56 @@ impl NetBox {
     }
 
     /// Creates objects with one request (NetBox's bulk create); returns them in order.
-    pub async fn create_many(&self, path: &str, items: Vec<Value>) -> Result<Vec<Value>, NetBoxError> {
+    pub async fn create_many(
+        &self,
+        path: &str,
+        items: Vec<Value>,
+    ) -> Result<Vec<Value>, NetBoxError> {
         if items.is_empty() {
             return Ok(Vec::new());
         }
         let body = Value::Array(items);
         let answer = self
-            .send(Method::POST, path, &[], Some(body), Repeat::OnlyIfUnprocessed)
+            .send(
+                Method::POST,
+                path,
+                &[],
+                Some(body),
+                Repeat::OnlyIfUnprocessed,
+            )
             .await?;
         into_list("POST", path, answer)
     }
 
     /// Creates one object.
     pub async fn create(&self, path: &str, item: Value) -> Result<Value, NetBoxError> {
-        self.send(Method::POST, path, &[], Some(item), Repeat::OnlyIfUnprocessed)
-            .await
+        self.send(
+            Method::POST,
+            path,
+            &[],
+            Some(item),
+            Repeat::OnlyIfUnprocessed,
+        )
+        .await
     }
 
     /// Updates objects with one request; each item carries its `id`.
-    pub async fn update_many(&self, path: &str, items: Vec<Value>) -> Result<Vec<Value>, NetBoxError> {
+    pub async fn update_many(
+        &self,
+        path: &str,
+        items: Vec<Value>,
+    ) -> Result<Vec<Value>, NetBoxError> {
         if items.is_empty() {
             return Ok(Vec::new());
         }
         let answer = self
-            .send(Method::PATCH, path, &[], Some(Value::Array(items)), Repeat::Safe)
+            .send(
+                Method::PATCH,
+                path,
+                &[],
+                Some(Value::Array(items)),
+                Repeat::Safe,
+            )
             .await?;
         into_list("PATCH", path, answer)
     }
@@ -293,7 +320,11 @@ impl NetBox {
         if ids.is_empty() {
             return Ok(());
         }
-        let body = Value::Array(ids.iter().map(|id| serde_json::json!({ "id": id })).collect());
+        let body = Value::Array(
+            ids.iter()
+                .map(|id| serde_json::json!({ "id": id }))
+                .collect(),
+        );
         self.send(Method::DELETE, path, &[], Some(body), Repeat::Safe)
             .await
             .map(drop)
@@ -338,11 +369,14 @@ impl NetBox {
                         if status == StatusCode::NO_CONTENT {
                             return Ok(Value::Null);
                         }
-                        return response.json::<Value>().await.map_err(|e| NetBoxError::Decode {
-                            method: method.to_string(),
-                            path: path.to_string(),
-                            message: e.to_string(),
-                        });
+                        return response
+                            .json::<Value>()
+                            .await
+                            .map_err(|e| NetBoxError::Decode {
+                                method: method.to_string(),
+                                path: path.to_string(),
+                                message: e.to_string(),
+                            });
                     }
                     let retry_after = response
                         .headers()
@@ -467,6 +501,9 @@ mod tests {
             netbox_message(r#"{"mac_address":["Invalid MAC address format: zz"]}"#),
             r#"{"mac_address":["Invalid MAC address format: zz"]}"#
         );
-        assert_eq!(netbox_message("<html>bad gateway</html>"), "<html>bad gateway</html>");
+        assert_eq!(
+            netbox_message("<html>bad gateway</html>"),
+            "<html>bad gateway</html>"
+        );
     }
 }

@@ -90,9 +90,13 @@ pub async fn ensure_setup(netbox: &NetBox) -> Result<InitReport, NetBoxError> {
                 }),
             )
             .await?;
-        report.steps.push(("tag".into(), TAG_NAME.into(), InitStep::Created));
+        report
+            .steps
+            .push(("tag".into(), TAG_NAME.into(), InitStep::Created));
     } else {
-        report.steps.push(("tag".into(), TAG_NAME.into(), InitStep::Found));
+        report
+            .steps
+            .push(("tag".into(), TAG_NAME.into(), InitStep::Found));
     }
 
     for field in FIELDS {

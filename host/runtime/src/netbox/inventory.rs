@@ -129,7 +129,11 @@ pub async fn resolve_targets(
 }
 
 /// Builds a target from a NetBox device representation (as in the API or a webhook body).
-pub fn target_from(device: &Value, platforms: &PlatformMap, preference: AddressPreference) -> Option<Target> {
+pub fn target_from(
+    device: &Value,
+    platforms: &PlatformMap,
+    preference: AddressPreference,
+) -> Option<Target> {
     let id = device.get("id")?.as_u64()?;
     let name = device
         .get("name")

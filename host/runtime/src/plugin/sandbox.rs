@@ -11,9 +11,9 @@ use wasmtime::{Engine, ResourceLimiter, Store, StoreContextMut, Trap, UpdateDead
 use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
 use wasmtime_wasi::{WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
 
+use super::Limits;
 use super::bindings::nbfacts::collector::{device, log, types as wit};
 use super::bindings::{Plugin as PluginBindings, PluginPre, SessionHandle};
-use super::Limits;
 use crate::device::DeviceSession;
 use crate::error::{CollectionError, Limit, PluginError, PluginFailure};
 
@@ -215,10 +215,7 @@ fn new_store(
     stderr: MemoryOutputPipe,
 ) -> Store<StoreData> {
     let wasi = WasiCtxBuilder::new().stderr(stderr).build();
-    let device_name = session
-        .as_ref()
-        .map(|s| s.info().name)
-        .unwrap_or_default();
+    let device_name = session.as_ref().map(|s| s.info().name).unwrap_or_default();
     let data = StoreData {
         wasi,
         table: ResourceTable::new(),
@@ -292,7 +289,13 @@ pub(super) async fn bench_instantiate(
     engine: &Engine,
     pre: &PluginPre<StoreData>,
 ) -> Result<(), String> {
-    let mut store = new_store(engine, &Limits::default(), "bench", None, MemoryOutputPipe::new(1024));
+    let mut store = new_store(
+        engine,
+        &Limits::default(),
+        "bench",
+        None,
+        MemoryOutputPipe::new(1024),
+    );
     pre.instantiate_async(&mut store)
         .await
         .map(drop)
@@ -304,11 +307,22 @@ pub(super) async fn bench_describe(
     pre: &PluginPre<StoreData>,
     n: u64,
 ) -> Result<(), String> {
-    let mut store = new_store(engine, &Limits::default(), "bench", None, MemoryOutputPipe::new(1024));
-    let instance = pre.instantiate_async(&mut store).await.map_err(|e| e.to_string())?;
+    let mut store = new_store(
+        engine,
+        &Limits::default(),
+        "bench",
+        None,
+        MemoryOutputPipe::new(1024),
+    );
+    let instance = pre
+        .instantiate_async(&mut store)
+        .await
+        .map_err(|e| e.to_string())?;
     let api = instance.nbfacts_collector_collector();
     for _ in 0..n {
-        api.call_describe(&mut store).await.map_err(|e| e.to_string())?;
+        api.call_describe(&mut store)
+            .await
+            .map_err(|e| e.to_string())?;
     }
     Ok(())
 }
@@ -405,7 +419,11 @@ fn explain_trap(e: &wasmtime::Error, stderr: &MemoryOutputPipe) -> String {
             Trap::MemoryOutOfBounds
         ),
         Some(trap) => trap.to_string(),
-        None => format!("{e:#}").lines().next().unwrap_or_default().to_string(),
+        None => format!("{e:#}")
+            .lines()
+            .next()
+            .unwrap_or_default()
+            .to_string(),
     }
 }
 
@@ -530,7 +548,10 @@ mod tests {
     fn version_compatibility_follows_the_pre_1_0_rule() {
         assert!(compatible("0.1.0"));
         assert!(!compatible("0.2.0"));
-        assert!(!compatible("0.1.1"), "a later patch may use imports this host lacks");
+        assert!(
+            !compatible("0.1.1"),
+            "a later patch may use imports this host lacks"
+        );
         assert!(!compatible("1.0.0"));
         assert!(!compatible("garbage"));
         assert_eq!(supported_range(), "0.1.0 to 0.1.0");
