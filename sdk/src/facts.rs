@@ -4,9 +4,9 @@
 //! The field documentation is in `wit/collector.wit`; it is the contract.
 
 pub use crate::__bindings::nbfacts::collector::types::{
-    ArpEntry, BgpFamily, BgpInstance, BgpPeer, Bgp, CollectError, CollectRequest, DeviceError,
-    DeviceFacts, DeviceInfo, Driver, EvpnEsi, EvpnInstance, EvpnIpPrefix, EvpnL3Context, EvpnMac,
-    EvpnVlan, Evpn, Extra, Facts, Interface, InterfaceAddress, Interfaces, Inventory,
+    ArpEntry, Bgp, BgpFamily, BgpInstance, BgpPeer, CollectError, CollectRequest, DeviceError,
+    DeviceFacts, DeviceInfo, Driver, Evpn, EvpnEsi, EvpnInstance, EvpnIpPrefix, EvpnL3Context,
+    EvpnMac, EvpnVlan, Extra, Facts, Interface, InterfaceAddress, Interfaces, Inventory,
     InventoryItem, IpFamily, L2Circuit, L2Circuits, LldpNeighbor, MacEntry, NdpEntry,
     NetworkInstance, Ospf, OspfInterface, OspfNeighbor, OspfVersion, OtherFacts, ParseError,
     PluginInfo, RoutingEngine, RpcError, Vlan,

@@ -165,7 +165,8 @@ impl PluginMeta {
     /// Adds capabilities.
     #[must_use]
     pub fn capabilities(mut self, names: &[&str]) -> Self {
-        self.capabilities.extend(names.iter().map(|n| n.to_string()));
+        self.capabilities
+            .extend(names.iter().map(|n| n.to_string()));
         self
     }
 
@@ -198,7 +199,9 @@ pub trait Collector {
 
 /// The standard "not implemented" error for a collector name.
 pub fn not_supported(collector: &str) -> CollectError {
-    CollectError::NotSupported(format!("collector '{collector}' is not implemented by this plugin"))
+    CollectError::NotSupported(format!(
+        "collector '{collector}' is not implemented by this plugin"
+    ))
 }
 
 /// A typed parse error naming the RPC and the element.

@@ -7,7 +7,12 @@
 //! ```sh
 //! cargo bench -p nbfacts-tests --bench plugin_runtime
 //! ```
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stdout)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::print_stdout,
+    clippy::indexing_slicing
+)]
 
 use std::collections::HashMap;
 use std::sync::Arc;

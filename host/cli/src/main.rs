@@ -22,7 +22,11 @@ const EXIT_FAILED: u8 = 1;
 const EXIT_USAGE: u8 = 2;
 
 #[derive(Debug, Parser)]
-#[command(name = "nbfacts", version, about = "Collect facts from network devices into NetBox")]
+#[command(
+    name = "nbfacts",
+    version,
+    about = "Collect facts from network devices into NetBox"
+)]
 struct Cli {
     /// State directory (store, plugin cache). Default: $NBFACTS_HOME or ~/.local/share/nbfacts.
     #[arg(long, global = true, env = "NBFACTS_HOME")]
@@ -100,7 +104,10 @@ fn main() -> ExitCode {
         }
     };
     init_logging(&cli.log);
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("error: cannot start the async runtime: {e}");
@@ -193,7 +200,11 @@ async fn collect(
     for collector in &args.collectors {
         let started = std::time::Instant::now();
         let result = registry
-            .collect(&args.driver, CollectRequest::new(collector), session.clone())
+            .collect(
+                &args.driver,
+                CollectRequest::new(collector),
+                session.clone(),
+            )
             .await;
         tracing::info!(
             collector = %collector,

@@ -80,7 +80,11 @@ pub fn print_json(results: &Results) -> anyhow::Result<()> {
         obj.insert(collector.clone(), value);
     }
     let mut out = std::io::stdout().lock();
-    writeln!(out, "{}", serde_json::to_string_pretty(&Value::Object(obj))?)?;
+    writeln!(
+        out,
+        "{}",
+        serde_json::to_string_pretty(&Value::Object(obj))?
+    )?;
     Ok(())
 }
 
@@ -107,7 +111,11 @@ pub fn print_napalm(results: &Results) -> anyhow::Result<()> {
         }
     }
     let mut out = std::io::stdout().lock();
-    writeln!(out, "{}", serde_json::to_string_pretty(&Value::Object(obj))?)?;
+    writeln!(
+        out,
+        "{}",
+        serde_json::to_string_pretty(&Value::Object(obj))?
+    )?;
     Ok(())
 }
 
@@ -210,9 +218,11 @@ fn print_value_tables(out: &mut impl Write, title: &str, value: &Value) -> anyho
 
 fn is_scalar_or_flat(v: &Value) -> bool {
     match v {
-        Value::Array(a) => a
-            .iter()
-            .all(|x| !x.is_object() && x.as_array().is_none_or(|t| t.iter().all(|y| !y.is_object()))),
+        Value::Array(a) => a.iter().all(|x| {
+            !x.is_object()
+                && x.as_array()
+                    .is_none_or(|t| t.iter().all(|y| !y.is_object()))
+        }),
         Value::Object(_) => false,
         _ => true,
     }

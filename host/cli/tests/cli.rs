@@ -1,4 +1,10 @@
 //! The `nbfacts` binary end to end, on the recorded device shipped in `examples/replay/edge1`.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -37,13 +43,22 @@ fn plugins_lists_the_builtin_junos_plugin() {
     let junos = &list[0];
     assert_eq!(junos["name"], "junos");
     assert_eq!(junos["wit_version"], "0.1.0");
-    assert!(junos["collectors"].as_array().unwrap().iter().any(|c| c == "lldp"));
+    assert!(
+        junos["collectors"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c == "lldp")
+    );
     // The compiled plugin is cached under NBFACTS_HOME.
     assert!(home.path().join("cache/plugins").is_dir());
 
     let out = nbfacts(home.path(), &["plugins"]);
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(text.contains("junos") && text.contains("netbox_facts.napalm.junos"), "{text}");
+    assert!(
+        text.contains("junos") && text.contains("netbox_facts.napalm.junos"),
+        "{text}"
+    );
 }
 
 #[test]
@@ -52,9 +67,22 @@ fn collect_json_from_a_recorded_device() {
     let dir = example();
     let out = nbfacts(
         home.path(),
-        &["collect", "--replay", dir.to_str().unwrap(), "--driver", "junos", "--collector", "arp", "--json"],
+        &[
+            "collect",
+            "--replay",
+            dir.to_str().unwrap(),
+            "--driver",
+            "junos",
+            "--collector",
+            "arp",
+            "--json",
+        ],
     );
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let v = json(&out);
     let arp = v["arp"].as_array().unwrap();
     assert_eq!(arp.len(), 24);
@@ -69,11 +97,24 @@ fn napalm_format_is_keyed_by_getter() {
     let out = nbfacts(
         home.path(),
         &[
-            "collect", "--replay", dir.to_str().unwrap(), "--driver", "netbox_facts.napalm.junos",
-            "--collector", "lldp", "--collector", "interfaces", "--format", "napalm",
+            "collect",
+            "--replay",
+            dir.to_str().unwrap(),
+            "--driver",
+            "netbox_facts.napalm.junos",
+            "--collector",
+            "lldp",
+            "--collector",
+            "interfaces",
+            "--format",
+            "napalm",
         ],
     );
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let v = json(&out);
     for getter in [
         "get_lldp_neighbors",
@@ -85,7 +126,10 @@ fn napalm_format_is_keyed_by_getter() {
     ] {
         assert!(v.get(getter).is_some(), "missing {getter} in {v}");
     }
-    assert_eq!(v["get_lldp_neighbors"]["xe-0/0/0"][0]["hostname"], "peer0.example.net");
+    assert_eq!(
+        v["get_lldp_neighbors"]["xe-0/0/0"][0]["hostname"],
+        "peer0.example.net"
+    );
     assert_eq!(v["get_interfaces"]["xe-0/0/0"]["speed"], 10000.0);
 }
 
@@ -95,14 +139,29 @@ fn table_output_is_readable() {
     let dir = example();
     let out = nbfacts(
         home.path(),
-        &["collect", "--replay", dir.to_str().unwrap(), "--driver", "junos", "--collector", "lldp"],
+        &[
+            "collect",
+            "--replay",
+            dir.to_str().unwrap(),
+            "--driver",
+            "junos",
+            "--collector",
+            "lldp",
+        ],
     );
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("== lldp"), "{text}");
     assert!(text.contains("REMOTE_SYSTEM_NAME"), "{text}");
     // NAPALM's mocked-data layout has one detail reply for every interface.
-    assert!(text.contains("xe-0/0/5") && text.contains("peer0.example.net"), "{text}");
+    assert!(
+        text.contains("xe-0/0/5") && text.contains("peer0.example.net"),
+        "{text}"
+    );
 }
 
 #[test]
@@ -111,7 +170,15 @@ fn unknown_driver_collector_pair_is_a_usage_error() {
     let dir = example();
     let out = nbfacts(
         home.path(),
-        &["collect", "--replay", dir.to_str().unwrap(), "--driver", "eos", "--collector", "arp"],
+        &[
+            "collect",
+            "--replay",
+            dir.to_str().unwrap(),
+            "--driver",
+            "eos",
+            "--collector",
+            "arp",
+        ],
     );
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
@@ -128,7 +195,15 @@ fn bad_flags_are_usage_errors() {
     assert_eq!(out.status.code(), Some(2));
     let out = nbfacts(
         home.path(),
-        &["collect", "--replay", "/nonexistent", "--driver", "junos", "--collector", "arp"],
+        &[
+            "collect",
+            "--replay",
+            "/nonexistent",
+            "--driver",
+            "junos",
+            "--collector",
+            "arp",
+        ],
     );
     assert_eq!(out.status.code(), Some(2));
 }
@@ -150,8 +225,17 @@ fn a_failing_getter_is_reported_while_the_others_print() {
     let out = nbfacts(
         home.path(),
         &[
-            "collect", "--replay", dir.path().to_str().unwrap(), "--driver", "junos",
-            "--collector", "arp", "--collector", "ndp", "--format", "napalm",
+            "collect",
+            "--replay",
+            dir.path().to_str().unwrap(),
+            "--driver",
+            "junos",
+            "--collector",
+            "arp",
+            "--collector",
+            "ndp",
+            "--format",
+            "napalm",
         ],
     );
     assert_eq!(out.status.code(), Some(1));

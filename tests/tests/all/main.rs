@@ -1,4 +1,10 @@
 //! Cross-crate tests. One binary with modules, to keep link time down.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 mod netbox;
 mod parity;

@@ -12,13 +12,13 @@ async fn unserved_pair_names_the_supported_drivers() {
         .add(load(&runtime, nbfacts_tests::JUNOS, "builtin:junos").await)
         .unwrap();
     let err = registry
-        .collect("eos", CollectRequest::new("l2_circuits"), arp_device())
+        .collect("eos", CollectRequest::new("arp"), arp_device())
         .await
         .unwrap_err();
     assert!(matches!(err, CollectionError::NotImplemented { .. }));
     assert_eq!(
         err.to_string(),
-        "l2_circuits is not implemented for driver 'eos'. Supported drivers: [junos]"
+        "arp is not implemented for driver 'eos'. Supported drivers: [junos]"
     );
 }
 

@@ -224,7 +224,7 @@ async fn compiled_plugins_are_cached_on_disk() {
     let first = runtime.load(nbfacts_tests::MISBEHAVE, "m").await.unwrap();
     let files: Vec<_> = walk(cache.path());
     assert_eq!(files.len(), 1, "{files:?}");
-    assert!(files[0].ends_with(&format!("{}.cwasm", first.digest())));
+    assert!(files[0].ends_with(format!("{}.cwasm", first.digest())));
     // A second runtime loads from the cache and works.
     let runtime = nbfacts_host::Runtime::new(config).unwrap();
     let second = runtime.load(nbfacts_tests::MISBEHAVE, "m").await.unwrap();
