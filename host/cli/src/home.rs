@@ -34,4 +34,9 @@ impl Home {
     pub fn plugin_cache(&self) -> PathBuf {
         self.root.join("cache").join("plugins")
     }
+
+    /// Known SSH host keys (OpenSSH format), used when `--known-hosts` is not given.
+    pub fn known_hosts(&self) -> PathBuf {
+        self.root.join("known_hosts")
+    }
 }

@@ -3,8 +3,10 @@
 //! This binary parses flags, sets up logging, calls `nbfacts-host` and maps errors to exit
 //! codes: 0 success, 1 a collection failed, 2 usage error.
 
+mod devsim;
 mod home;
 mod output;
+mod remote;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -48,6 +50,8 @@ struct Cli {
 enum Command {
     /// Run collectors against one device and print the facts.
     Collect(CollectArgs),
+    /// Run simulated devices (SSH + NETCONF) answering from recorded or generated replies.
+    Devsim(devsim::DevsimArgs),
     /// List the loaded plugins with their drivers, collectors and versions.
     Plugins {
         /// Print JSON.
@@ -59,8 +63,11 @@ enum Command {
 #[derive(Debug, clap::Args)]
 struct CollectArgs {
     /// Answer from recorded replies in DIR (NAPALM mocked-data layout) instead of a device.
-    #[arg(long, value_name = "DIR")]
-    replay: PathBuf,
+    #[arg(long, value_name = "DIR", required_unless_present = "host")]
+    replay: Option<PathBuf>,
+
+    #[command(flatten)]
+    remote: remote::RemoteArgs,
 
     /// Driver name or alias (`junos`, `netbox_facts.napalm.junos`).
     #[arg(long)]
@@ -141,6 +148,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Collect(args) => collect(&home, &cli.plugins, args).await,
+        Command::Devsim(args) => devsim::run(args).await,
     }
 }
 
@@ -176,10 +184,10 @@ async fn collect(
     plugins: &[PathBuf],
     args: &CollectArgs,
 ) -> anyhow::Result<ExitCode> {
-    if !args.replay.is_dir() {
+    if let Some(dir) = args.replay.as_ref().filter(|d| !d.is_dir()) {
         eprintln!(
             "error: --replay {}: not a directory of recorded replies",
-            args.replay.display()
+            dir.display()
         );
         return Ok(ExitCode::from(EXIT_USAGE));
     }
@@ -195,9 +203,37 @@ async fn collect(
             return Ok(ExitCode::from(EXIT_USAGE));
         }
     }
-    let session: Arc<dyn DeviceSession> = Arc::new(ReplayDevice::new(&args.replay, &args.driver));
+    let remote = match (&args.replay, &args.remote.host) {
+        (None, Some(host)) => {
+            match remote::open(&args.remote, host, &args.driver, home.known_hosts()).await {
+                Ok(session) => Some(session),
+                Err(remote::OpenError::Usage(e)) => {
+                    eprintln!("error: {e}");
+                    return Ok(ExitCode::from(EXIT_USAGE));
+                }
+                Err(remote::OpenError::Device(e)) => {
+                    eprintln!("error: {e}");
+                    return Ok(ExitCode::from(EXIT_FAILED));
+                }
+            }
+        }
+        _ => None,
+    };
+    let (session, device): (Arc<dyn DeviceSession>, String) = match (&remote, &args.replay) {
+        (Some(s), _) => (s.clone(), s.target().name.clone()),
+        (None, Some(dir)) => (
+            Arc::new(ReplayDevice::new(dir, &args.driver)),
+            dir.display().to_string(),
+        ),
+        (None, None) => {
+            eprintln!("error: give --replay DIR or --host HOST");
+            return Ok(ExitCode::from(EXIT_USAGE));
+        }
+    };
+    let progress = remote::Progress::start(&device, args.collectors.len());
     let mut results = Vec::new();
     for collector in &args.collectors {
+        progress.begin(collector);
         let started = std::time::Instant::now();
         let result = registry
             .collect(
@@ -213,6 +249,11 @@ async fn collect(
             "Collection finished."
         );
         results.push((collector.clone(), result));
+        progress.end();
+    }
+    progress.finish();
+    if let Some(s) = &remote {
+        s.close().await;
     }
     let format = if args.json { Format::Json } else { args.format };
     let failed = results.iter().any(|(_, r)| r.is_err());

@@ -48,6 +48,7 @@ pub mod netbox;
 pub mod plugin;
 pub mod reconcile;
 pub mod registry;
+pub mod session;
 
 pub use device::{BoxFuture, DeviceSession, ReplayDevice};
 pub use error::{CollectionError, Limit, PluginError, PluginFailure};
