@@ -177,3 +177,241 @@ pub fn arp_table(n: usize) -> String {
     out.push_str(REPLY_CLOSE);
     out
 }
+
+/// The VTEP / PE loopback of remote `n` (RFC 6598 space).
+fn vtep(n: usize) -> String {
+    format!("100.127.{}.{}", (n / 250) % 256, n % 250 + 1)
+}
+
+/// A `get-evpn-database-information` reply with `n` MACs in the `default-switch` instance:
+/// VLANs 100..299 mapped to VNIs 10100..10299, one MAC in four learned locally on an access
+/// port, the others from one of 16 remote VTEPs, every other MAC with a MAC+IP binding.
+pub fn evpn_database(n: usize) -> String {
+    let mut out = String::with_capacity(300 + n * 360);
+    out.push_str(REPLY_OPEN);
+    out.push_str(
+        "    <evpn-database-information xmlns=\"http://xml.juniper.net/junos/21.4R3/junos-routing\">\n",
+    );
+    out.push_str("        <evpn-database-instance>\n            <instance-name>default-switch</instance-name>\n");
+    for i in 0..n {
+        let vlan = 100 + i % 200;
+        let source = if i % 4 == 0 {
+            format!("{}.0", interface(i))
+        } else {
+            vtep(i % 16)
+        };
+        let _ = write!(
+            out,
+            "            <mac-entry junos:style=\"brief\">
+                <vlan-id>{vlan}</vlan-id>
+                <vni-id>{vni}</vni-id>
+                <mac-address>{mac}</mac-address>
+                <active-source>{source}</active-source>
+                <timestamp>Apr 20 08:{mm:02}:{ss:02}</timestamp>
+",
+            vni = 10_000 + vlan,
+            mac = mac(0x0300_0000 + i),
+            mm = (i / 60) % 60,
+            ss = i % 60,
+        );
+        if i % 2 == 0 {
+            let _ = writeln!(
+                out,
+                "                <ip-address>100.{b}.{c}.{d}</ip-address>",
+                b = 64 + (i >> 16) % 64,
+                c = (i >> 8) & 0xff,
+                d = i & 0xff,
+            );
+        }
+        out.push_str("            </mac-entry>\n");
+    }
+    out.push_str("        </evpn-database-instance>\n    </evpn-database-information>\n");
+    out.push_str(REPLY_CLOSE);
+    out
+}
+
+/// A `get-evpn-instance-information` (extensive) reply: `default-switch` over VXLAN with
+/// `vlans` VLANs (100.. mapped to VNI 10100..), `neighbors` remote VTEPs and one all-active ESI.
+pub fn evpn_instance(vlans: usize, neighbors: usize) -> String {
+    let mut out = String::with_capacity(2000 + vlans * 400 + neighbors * 400);
+    out.push_str(REPLY_OPEN);
+    out.push_str(
+        "    <evpn-instance-information xmlns=\"http://xml.juniper.net/junos/21.4R3/junos-routing\">
+        <evpn-instance junos:style=\"extensive\">
+            <evpn-instance-name>default-switch</evpn-instance-name>
+            <route-distinguisher>100.126.0.1:1</route-distinguisher>
+            <evpn-encap-type>VXLAN</evpn-encap-type>
+            <evpn-interface-status-table>
+                <evpn-interface>
+                    <evpn-interface-name>ae0.0</evpn-interface-name>
+                    <evpn-interface-esi>00:11:22:33:44:55:66:77:88:99</evpn-interface-esi>
+                    <evpn-interface-mode>all-active</evpn-interface-mode>
+                    <evpn-interface-status>Up</evpn-interface-status>
+                </evpn-interface>
+            </evpn-interface-status-table>
+            <bridge-domain-status-table>
+",
+    );
+    for i in 0..vlans {
+        let vlan = 100 + i;
+        let _ = write!(
+            out,
+            "                <bridge-domain>
+                    <vlan-id>{vlan}</vlan-id>
+                    <domain-id>{vni}</domain-id>
+                    <interfaces>1</interfaces>
+                    <interfaces-up>1</interfaces-up>
+                    <mode>Extended</mode>
+                </bridge-domain>
+",
+            vni = 10_000 + vlan,
+        );
+    }
+    let _ = writeln!(
+        out,
+        "            </bridge-domain-status-table>\n            <evpn-num-neighbors>{neighbors}</evpn-num-neighbors>"
+    );
+    for i in 0..neighbors {
+        let _ = write!(
+            out,
+            "            <evpn-neighbor>
+                <evpn-neighbor-route-information>
+                    <evpn-neighbor-address>{address}</evpn-neighbor-address>
+                    <evpn-num-mac-routes>10</evpn-num-mac-routes>
+                </evpn-neighbor-route-information>
+            </evpn-neighbor>
+",
+            address = vtep(i),
+        );
+    }
+    let _ = write!(
+        out,
+        "            <evpn-num-esi>1</evpn-num-esi>
+            <evpn-esi>
+                <evpn-esi-value>00:11:22:33:44:55:66:77:88:99</evpn-esi-value>
+                <evpn-esi-local-intf-information>
+                    <evpn-esi-local-intf-name>ae0.0</evpn-esi-local-intf-name>
+                    <evpn-esi-local-intf-status>Up/Forwarding</evpn-esi-local-intf-status>
+                </evpn-esi-local-intf-information>
+                <evpn-esi-remote-pe-information>
+                    <evpn-esi-remote-pe-address>{peer}</evpn-esi-remote-pe-address>
+                </evpn-esi-remote-pe-information>
+            </evpn-esi>
+            <evpn-router-id>100.126.0.1</evpn-router-id>
+            <evpn-source-vtep-ipaddr>100.126.0.1</evpn-source-vtep-ipaddr>
+        </evpn-instance>
+    </evpn-instance-information>
+",
+        peer = vtep(0),
+    );
+    out.push_str(REPLY_CLOSE);
+    out
+}
+
+/// A `get-l2ckt-connection-information` reply with `n` pseudowires spread over 8 remote PEs;
+/// every tenth one is waiting for a label (`OL`).
+pub fn l2circuit_connections(n: usize) -> String {
+    let mut out = String::with_capacity(300 + n * 700);
+    out.push_str(REPLY_OPEN);
+    out.push_str(
+        "    <l2circuit-connection-information xmlns=\"http://xml.juniper.net/junos/21.4R3/junos-routing\" junos:style=\"extensive\">\n",
+    );
+    let per_pe = n.div_ceil(8).max(1);
+    for pe in 0..n.div_ceil(per_pe) {
+        let _ = writeln!(
+            out,
+            "        <l2circuit-neighbor>\n            <neighbor-address>{}</neighbor-address>",
+            vtep(pe)
+        );
+        for i in pe * per_pe..((pe + 1) * per_pe).min(n) {
+            let up = i % 10 != 9;
+            let _ = write!(
+                out,
+                "            <connection heading=\"Interface                 Type  St     Time last up          # Up trans\">
+                <connection-id>{ifname}.{unit}(vc {vc})</connection-id>
+                <connection-type>rmt</connection-type>
+                <connection-status>{status}</connection-status>
+                <last-change>Apr 20 08:37:43 2024</last-change>
+                <up-transitions>{trans}</up-transitions>
+                <remote-pe>{pe_addr}</remote-pe>
+                <control-word>Yes</control-word>
+                <inbound-label>{inbound}</inbound-label>
+{outbound}                <local-interface>
+                    <interface-name>{ifname}.{unit}</interface-name>
+                    <interface-status>Up</interface-status>
+                    <interface-encapsulation>VLAN</interface-encapsulation>
+                </local-interface>
+            </connection>
+",
+                ifname = interface(i),
+                unit = 600 + i,
+                vc = 1000 + i,
+                status = if up { "Up" } else { "OL" },
+                trans = usize::from(up),
+                pe_addr = vtep(pe),
+                inbound = 299_776 + i,
+                outbound = if up {
+                    format!(
+                        "                <outbound-label>{}</outbound-label>\n",
+                        300_000 + i
+                    )
+                } else {
+                    String::new()
+                },
+            );
+        }
+        out.push_str("        </l2circuit-neighbor>\n");
+    }
+    out.push_str("    </l2circuit-connection-information>\n");
+    out.push_str(REPLY_CLOSE);
+    out
+}
+
+/// A `get-ospf-neighbor-information` (detail, `instance all`) reply with `n` neighbours in
+/// area 0.0.0.0 of the `master` instance, all `Full` on point-to-point links.
+pub fn ospf_neighbors(n: usize) -> String {
+    let mut out = String::with_capacity(400 + n * 900);
+    out.push_str(REPLY_OPEN);
+    out.push_str(
+        "    <ospf-neighbor-information-all xmlns=\"http://xml.juniper.net/junos/21.4R3/junos-routing\">
+        <ospf-instance-neighbor>
+            <ospf-instance-name>master</ospf-instance-name>
+",
+    );
+    for i in 0..n {
+        let up = 86_400 + 37 * i;
+        let _ = write!(
+            out,
+            "            <ospf-neighbor>
+                <neighbor-address>100.64.{hi}.{lo}</neighbor-address>
+                <interface-name>{ifname}.0</interface-name>
+                <ospf-neighbor-state>Full</ospf-neighbor-state>
+                <neighbor-id>{rid}</neighbor-id>
+                <neighbor-priority>128</neighbor-priority>
+                <activity-timer>{dead}</activity-timer>
+                <ospf-area>0.0.0.0</ospf-area>
+                <options>0x52</options>
+                <dr-address>0.0.0.0</dr-address>
+                <bdr-address>0.0.0.0</bdr-address>
+                <neighbor-up-time junos:seconds=\"{up}\">{up_text}</neighbor-up-time>
+                <neighbor-adjacency-time junos:seconds=\"{up}\">{up_text}</neighbor-adjacency-time>
+            </ospf-neighbor>
+",
+            hi = (i / 64) % 256,
+            lo = (i % 64) * 4 + 1,
+            ifname = interface(i),
+            rid = vtep(i),
+            dead = 30 + i % 10,
+            up_text = format_args!(
+                "{}d {:02}:{:02}:{:02}",
+                up / 86_400,
+                (up / 3600) % 24,
+                (up / 60) % 60,
+                up % 60
+            ),
+        );
+    }
+    out.push_str("        </ospf-instance-neighbor>\n    </ospf-neighbor-information-all>\n");
+    out.push_str(REPLY_CLOSE);
+    out
+}

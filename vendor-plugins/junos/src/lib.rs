@@ -13,6 +13,9 @@
 //! | `lldp` | `get-lldp-neighbors-information`, per-interface detail |
 //! | `bgp` | `get-instance-information`, `get-bgp-neighbor-information`, `get-bgp-summary-information` per instance |
 //! | `arp` / `ndp` | `get-arp-table-information`, `get-ipv6-nd-information` |
+//! | `l2_circuits` | `get-l2ckt-connection-information` |
+//! | `evpn` | `get-evpn-instance-information` (extensive), `get-evpn-database-information`, `get-evpn-l3-context-information` (extensive), `get-evpn-ip-prefix-database-information` |
+//! | `ospf` | `get-ospf-neighbor-information`, `get-ospf3-neighbor-information`, `get-ospf-interface-information`, `get-ospf3-interface-information` (detail, `instance all`) |
 //!
 //! Replies are parsed by local element name, so the `rpc-reply` wrapper, default namespaces,
 //! `junos:` attributes and multi-routing-engine wrappers all parse the same way. A protocol that
@@ -25,6 +28,10 @@
 //! documents its RPCs and NAPALM's rules it reproduces; `nbfacts_sdk::napalm` turns the facts
 //! into NAPALM's getter output, and `tests/parity.rs` checks them against NAPALM's expected
 //! results.
+//!
+//! The Junos-specific collectors also accept Junos JSON (`| display json`, also when it comes
+//! as the text of an `<output>` element): [`json`] loads it into the same tree, so one parser
+//! serves both encodings.
 //!
 //! Parsing: replies are read into [`xml::Doc`], a small arena tree on local names; the MAC
 //! table, which runs to tens of thousands of entries, is parsed in one streaming pass instead
@@ -46,11 +53,15 @@
 pub mod arp;
 pub mod bgp;
 pub mod common;
+pub mod evpn;
 pub mod generate;
 pub mod interfaces;
 pub mod inventory;
+pub mod json;
+pub mod l2circuit;
 pub mod lldp;
 pub mod mac_table;
+pub mod ospf;
 pub mod xml;
 
 use nbfacts_sdk::{CollectError, CollectRequest, Collector, Device, Driver, Facts, PluginMeta};
@@ -68,6 +79,9 @@ pub const COLLECTORS: &[&str] = &[
     "bgp",
     "arp",
     "ndp",
+    "l2_circuits",
+    "evpn",
+    "ospf",
 ];
 
 impl Collector for Junos {
@@ -90,6 +104,9 @@ impl Collector for Junos {
             "bgp" => bgp::collect(device).map(Facts::Bgp),
             "arp" => arp::collect_arp(device).map(Facts::Arp),
             "ndp" => arp::collect_ndp(device).map(Facts::Ndp),
+            "l2_circuits" => l2circuit::collect(device).map(Facts::L2Circuits),
+            "evpn" => evpn::collect(device).map(Facts::Evpn),
+            "ospf" => ospf::collect(device).map(Facts::Ospf),
             other => Err(nbfacts_sdk::not_supported(other)),
         }
     }

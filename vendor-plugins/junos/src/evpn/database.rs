@@ -1,0 +1,391 @@
+//! The EVPN MAC database: `get-evpn-database-information`, streamed for XML replies.
+
+use nbfacts_sdk::{CollectError, EvpnMac, parse_error};
+use quick_xml::Reader;
+use quick_xml::events::Event;
+
+use super::{DATABASE, id};
+use crate::common::{ip, mac, payloads_named};
+use crate::json::{is_json, load};
+use crate::xml::{Doc, El};
+
+/// Parses a `get-evpn-database-information` reply (XML or Junos JSON).
+///
+/// The database runs to tens of thousands of MACs, so an XML reply is read in one streaming
+/// pass that keeps only the entry being read (like [`crate::mac_table`]); a reply without an
+/// `evpn-database-information` element (a not-running `<output>`, JSON inside `<output>`, an
+/// unexpected payload) goes through the tree path, which gives the same answers as for the
+/// other RPCs.
+pub fn parse_database(reply: &str) -> Result<Vec<EvpnMac>, CollectError> {
+    if !is_json(reply)
+        && let Some(macs) = stream_database(reply)?
+    {
+        return Ok(macs);
+    }
+    parse_database_doc(&load(DATABASE, reply)?)
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Kind {
+    Table,
+    Instance,
+    InstanceName,
+    Entry,
+    Field(Field),
+    Other,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Field {
+    Vlan,
+    Vni,
+    VniAlt,
+    Mac,
+    Source,
+    Timestamp,
+    TimestampAlt,
+    Ip,
+}
+
+fn kind(name: &str, parent: Option<Kind>) -> Kind {
+    match (parent, name) {
+        (_, "evpn-database-information") => Kind::Table,
+        (Some(Kind::Table), "evpn-database-instance") => Kind::Instance,
+        (Some(Kind::Instance), "instance-name") => Kind::InstanceName,
+        (Some(Kind::Instance | Kind::Table), "mac-entry") => Kind::Entry,
+        (Some(Kind::Entry), leaf) => match leaf {
+            "vlan-id" => Kind::Field(Field::Vlan),
+            "vni-id" => Kind::Field(Field::Vni),
+            "vni" => Kind::Field(Field::VniAlt),
+            "mac-address" => Kind::Field(Field::Mac),
+            "active-source" => Kind::Field(Field::Source),
+            "timestamp" => Kind::Field(Field::Timestamp),
+            "active-source-timestamp" => Kind::Field(Field::TimestampAlt),
+            "ip-address" => Kind::Field(Field::Ip),
+            _ => Kind::Other,
+        },
+        _ => Kind::Other,
+    }
+}
+
+/// The fields of the entry being read (buffers reused from entry to entry).
+#[derive(Default)]
+struct Entry {
+    vlan: String,
+    vni: String,
+    vni_alt: String,
+    mac: String,
+    source: String,
+    timestamp: String,
+    timestamp_alt: String,
+    ips: Vec<String>,
+}
+
+impl Entry {
+    fn clear(&mut self) {
+        for s in [
+            &mut self.vlan,
+            &mut self.vni,
+            &mut self.vni_alt,
+            &mut self.mac,
+            &mut self.source,
+            &mut self.timestamp,
+            &mut self.timestamp_alt,
+        ] {
+            s.clear();
+        }
+        self.ips.clear();
+    }
+
+    fn set(&mut self, field: Field, text: &str) {
+        let text = text.trim();
+        let slot = match field {
+            Field::Vlan => &mut self.vlan,
+            Field::Vni => &mut self.vni,
+            Field::VniAlt => &mut self.vni_alt,
+            Field::Mac => &mut self.mac,
+            Field::Source => &mut self.source,
+            Field::Timestamp => &mut self.timestamp,
+            Field::TimestampAlt => &mut self.timestamp_alt,
+            Field::Ip => {
+                if !text.is_empty() {
+                    self.ips.push(ip(text));
+                }
+                return;
+            }
+        };
+        // The first occurrence wins, as `El::child_text` does.
+        if slot.is_empty() {
+            slot.push_str(text);
+        }
+    }
+
+    fn emit(&mut self, instance: &str) -> Result<EvpnMac, CollectError> {
+        if self.mac.is_empty() {
+            return Err(parse_error(
+                DATABASE,
+                "mac-address",
+                "a mac-entry has no mac-address",
+            ));
+        }
+        let mut vni = number::<u32>("vni-id", &self.vni)?;
+        if vni == 0 {
+            vni = number("vni", &self.vni_alt)?;
+        }
+        let remote = self.source.parse::<std::net::IpAddr>().is_ok();
+        Ok(EvpnMac {
+            instance: instance.to_string(),
+            vlan_id: number("vlan-id", &self.vlan)?,
+            vni,
+            mac: mac(&self.mac),
+            active_source: if remote {
+                ip(&self.source)
+            } else {
+                self.source.clone()
+            },
+            remote,
+            ip_addresses: std::mem::take(&mut self.ips),
+            timestamp: if self.timestamp.is_empty() {
+                self.timestamp_alt.clone()
+            } else {
+                self.timestamp.clone()
+            },
+            extra: Vec::new(),
+        })
+    }
+}
+
+/// Like [`id`], on text already read.
+fn number<T: std::str::FromStr + Default>(name: &str, text: &str) -> Result<T, CollectError> {
+    if text.is_empty() || text.eq_ignore_ascii_case("none") || text.eq_ignore_ascii_case("n/a") {
+        return Ok(T::default());
+    }
+    text.parse()
+        .map_err(|_| parse_error(DATABASE, name, format!("expected a number, got {text:?}")))
+}
+
+/// The streaming pass of [`parse_database`]: `Ok(None)` when the reply has no
+/// `evpn-database-information` element.
+fn stream_database(reply: &str) -> Result<Option<Vec<EvpnMac>>, CollectError> {
+    let mut reader = Reader::from_str(reply);
+    reader.config_mut().check_end_names = true;
+    let malformed = |reader: &Reader<&[u8]>, message: String| {
+        parse_error(
+            DATABASE,
+            "",
+            format!(
+                "malformed XML: {message} (at byte {})",
+                reader.buffer_position()
+            ),
+        )
+    };
+    let mut stack: Vec<Kind> = Vec::with_capacity(16);
+    let mut seen = false;
+    let mut instance = String::new();
+    let mut entry = Entry::default();
+    let mut text = String::new();
+    let mut out = Vec::new();
+    loop {
+        let event = reader
+            .read_event()
+            .map_err(|e| malformed(&reader, e.to_string()))?;
+        match event {
+            Event::Start(e) => {
+                let name = e.local_name();
+                let k = kind(name.as_ref(), stack.last().copied());
+                match k {
+                    Kind::Table => seen = true,
+                    Kind::Instance => instance.clear(),
+                    Kind::Entry => entry.clear(),
+                    _ => {}
+                }
+                text.clear();
+                stack.push(k);
+            }
+            Event::Empty(e) => {
+                let name = e.local_name();
+                match kind(name.as_ref(), stack.last().copied()) {
+                    Kind::Table => seen = true,
+                    Kind::Entry => {
+                        entry.clear();
+                        out.push(entry.emit(&instance)?);
+                    }
+                    _ => {}
+                }
+            }
+            Event::End(_) => match stack.pop() {
+                Some(Kind::Entry) => out.push(entry.emit(&instance)?),
+                Some(Kind::Instance) => instance.clear(),
+                Some(Kind::Field(field)) => entry.set(field, &text),
+                Some(Kind::InstanceName) => {
+                    instance.clear();
+                    instance.push_str(text.trim());
+                }
+                _ => {}
+            },
+            Event::Text(t) => {
+                if matches!(stack.last(), Some(Kind::Field(_) | Kind::InstanceName)) {
+                    text.push_str(&t.xml10_content());
+                }
+            }
+            Event::CData(c) => {
+                if matches!(stack.last(), Some(Kind::Field(_) | Kind::InstanceName)) {
+                    text.push_str(&c.xml10_content());
+                }
+            }
+            Event::GeneralRef(r) => {
+                if matches!(stack.last(), Some(Kind::Field(_) | Kind::InstanceName)) {
+                    match r.resolve_char_ref() {
+                        Ok(Some(c)) => text.push(c),
+                        Ok(None) => match quick_xml::escape::resolve_predefined_entity(&r) {
+                            Some(s) => text.push_str(s),
+                            None => {
+                                return Err(malformed(
+                                    &reader,
+                                    format!("unknown entity &{};", &*r),
+                                ));
+                            }
+                        },
+                        Err(e) => return Err(malformed(&reader, e.to_string())),
+                    }
+                }
+            }
+            Event::Eof => break,
+            Event::Decl(_) | Event::PI(_) | Event::Comment(_) | Event::DocType(_) => {}
+        }
+    }
+    if !stack.is_empty() {
+        return Err(malformed(
+            &reader,
+            "unexpected end of document: unclosed elements".into(),
+        ));
+    }
+    Ok(seen.then_some(out))
+}
+
+/// Like [`parse_database`], for a reply already in a [`Doc`].
+pub fn parse_database_doc(doc: &Doc<'_>) -> Result<Vec<EvpnMac>, CollectError> {
+    let mut out = Vec::new();
+    for payload in payloads_named(DATABASE, doc, "evpn-database-information")? {
+        for instance in payload.el.children_named("evpn-database-instance") {
+            let name = instance.text_of("instance-name");
+            for entry in instance.children_named("mac-entry") {
+                out.push(mac_entry(name, entry)?);
+            }
+        }
+        // Some releases list entries without the per-instance wrapper.
+        for entry in payload.el.children_named("mac-entry") {
+            out.push(mac_entry("", entry)?);
+        }
+    }
+    Ok(out)
+}
+
+fn mac_entry(instance: &str, entry: El<'_, '_>) -> Result<EvpnMac, CollectError> {
+    let address = entry
+        .nonempty("mac-address")
+        .ok_or_else(|| parse_error(DATABASE, "mac-address", "a mac-entry has no mac-address"))?;
+    let source = entry.text_of("active-source");
+    let remote = source.parse::<std::net::IpAddr>().is_ok();
+    let mut vni: u32 = id(DATABASE, entry, "vni-id")?;
+    if vni == 0 {
+        vni = id(DATABASE, entry, "vni")?;
+    }
+    let ip_addresses = entry
+        .children_named("ip-address")
+        .map(|a| a.text())
+        .filter(|t| !t.is_empty())
+        .map(ip)
+        .collect();
+    let timestamp = entry
+        .nonempty("timestamp")
+        .or_else(|| entry.nonempty("active-source-timestamp"))
+        .unwrap_or_default();
+    Ok(EvpnMac {
+        instance: instance.to_string(),
+        vlan_id: id(DATABASE, entry, "vlan-id")?,
+        vni,
+        mac: mac(address),
+        active_source: if remote {
+            ip(source)
+        } else {
+            source.to_string()
+        },
+        remote,
+        ip_addresses,
+        timestamp: timestamp.to_string(),
+        extra: Vec::new(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn both(reply: &str) -> (Vec<EvpnMac>, Vec<EvpnMac>) {
+        let streamed = stream_database(reply).unwrap().unwrap();
+        let tree = parse_database_doc(&load(DATABASE, reply).unwrap()).unwrap();
+        (streamed, tree)
+    }
+
+    #[test]
+    fn streaming_and_tree_paths_agree() {
+        let generated = crate::generate::evpn_database(500);
+        let (a, b) = both(&generated);
+        assert_eq!(a.len(), 500);
+        assert_eq!(a, b);
+        let odd = r#"<rpc-reply><multi-routing-engine-results><multi-routing-engine-item>
+            <re-name>re0</re-name><evpn-database-information>
+            <evpn-database-instance><instance-name>A &amp; B</instance-name>
+              <mac-entry><vlan-id>none</vlan-id><vni>7</vni><mac-address>000f.532b.c5e1</mac-address>
+                <active-source>00:11:22:33:44:55:66:77:88:99</active-source>
+                <active-source-timestamp>Apr 20</active-source-timestamp>
+                <ip-address>2001:0db8::1</ip-address><ip-address/></mac-entry>
+            </evpn-database-instance>
+            <mac-entry><mac-address>02:00:00:00:00:01</mac-address><active-source>192.0.2.1</active-source></mac-entry>
+            </evpn-database-information></multi-routing-engine-item></multi-routing-engine-results></rpc-reply>"#;
+        let (a, b) = both(odd);
+        assert_eq!(a, b);
+        assert_eq!(a[0].instance, "A & B");
+        assert_eq!((a[0].vlan_id, a[0].vni), (0, 7));
+        assert_eq!(a[0].mac, "00:0F:53:2B:C5:E1");
+        assert!(!a[0].remote);
+        assert_eq!(a[0].timestamp, "Apr 20");
+        assert_eq!(a[0].ip_addresses, ["2001:db8::1"]);
+        assert_eq!(a[1].instance, "");
+        assert!(a[1].remote);
+    }
+
+    #[test]
+    fn streaming_errors_name_the_element() {
+        for (reply, element) in [
+            (
+                "<evpn-database-information><mac-entry><vlan-id>x</vlan-id><mac-address>02:00:00:00:00:01</mac-address></mac-entry></evpn-database-information>",
+                "vlan-id",
+            ),
+            (
+                "<evpn-database-information><mac-entry/></evpn-database-information>",
+                "mac-address",
+            ),
+            ("<evpn-database-information><mac-entry>", ""),
+            ("<evpn-database-information></mac-entry>", ""),
+        ] {
+            match parse_database(reply) {
+                Err(CollectError::Parse(e)) => {
+                    assert_eq!(e.rpc, DATABASE);
+                    assert_eq!(e.element, element, "{reply}");
+                }
+                other => panic!("parse error expected for {reply}, got {other:?}"),
+            }
+        }
+        assert_eq!(
+            stream_database("<output>EVPN is not running</output>").unwrap(),
+            None
+        );
+        assert!(
+            parse_database("<output>EVPN is not running</output>")
+                .unwrap()
+                .is_empty()
+        );
+    }
+}
