@@ -167,10 +167,42 @@ impl Replies {
         };
         match self.files.get(&file) {
             Some(text) => Answer::Reply(text.clone()),
-            None => match unknown_rpc_error(op) {
-                DeviceError::Rpc(e) => Answer::Error(e),
-                _ => Answer::Error(malformed(op)),
+            None => match self.derived(op, operation) {
+                Some(text) => Answer::Reply(Arc::from(text)),
+                None => match unknown_rpc_error(op) {
+                    DeviceError::Rpc(e) => Answer::Error(e),
+                    _ => Answer::Error(malformed(op)),
+                },
             },
+        }
+    }
+
+    /// Answers that every Junos device gives and that follow from the recorded replies, for
+    /// RPCs a recording may lack. PyEZ (and so NAPALM's `get_facts`) needs them to succeed:
+    ///
+    /// * `get-system-uptime-information`: the boot time and uptime of the master routing
+    ///   engine, from `get-route-engine-information` (PyEZ's `Device.uptime`);
+    /// * the `system/domain-name` configuration query of PyEZ's `domain`/`fqdn` facts: a
+    ///   recording without it is a device with no domain name configured, which answers
+    ///   with an empty configuration (nbfacts's Junos plugin makes the same assumption: its
+    ///   FQDN is the host name).
+    ///
+    /// The Junos plugin sends neither, so collecting through the simulator still gives
+    /// exactly what `--replay` gives.
+    fn derived(&self, op: &str, operation: &str) -> Option<String> {
+        match op {
+            "get-system-uptime-information" => {
+                let engines = self.files.get("get-route-engine-information.xml")?;
+                uptime_reply(master_uptime(engines)?)
+            }
+            "get-configuration" => {
+                let compact: String = operation.split_whitespace().collect();
+                (compact
+                    == "<get-configuration><configuration><system><domain-name/></system>\
+                        </configuration></get-configuration>")
+                    .then(|| "<configuration>\n</configuration>\n".to_string())
+            }
+            _ => None,
         }
     }
 
@@ -178,6 +210,69 @@ impl Replies {
     pub fn cli(&self, command: &str) -> Option<Arc<str>> {
         self.files.get(&cli_file_name(command)).cloned()
     }
+}
+
+/// The `up-time` seconds of the master routing engine (else the first) in a
+/// `get-route-engine-information` reply.
+fn master_uptime(engines: &str) -> Option<u64> {
+    let mut first = None;
+    for engine in engines.split("<route-engine>").skip(1) {
+        let seconds = engine.find("<up-time").and_then(|at| {
+            let tag = engine.get(at..)?;
+            let tag = tag.get(..tag.find('>')?)?;
+            let value = tag.get(tag.find("seconds=\"")? + 9..)?;
+            value.get(..value.find('"')?)?.parse::<u64>().ok()
+        });
+        if engine.contains(">master</mastership-state>") && seconds.is_some() {
+            return seconds;
+        }
+        first = first.or(seconds);
+    }
+    first
+}
+
+/// A `get-system-uptime-information` reply (the shape Junos 21.4 sends) for a device up
+/// `uptime` seconds.
+fn uptime_reply(uptime: u64) -> Option<String> {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .ok()?
+        .as_secs();
+    let booted = now.saturating_sub(uptime);
+    let (weeks, days) = (uptime / 604_800, uptime % 604_800 / 86_400);
+    let (hours, minutes) = (uptime % 86_400 / 3_600, uptime % 3_600 / 60);
+    Some(format!(
+        "<system-uptime-information>\n\
+         <current-time><date-time junos:seconds=\"{now}\">{}</date-time></current-time>\n\
+         <time-source> NTP CLOCK </time-source>\n\
+         <system-booted-time><date-time junos:seconds=\"{booted}\">{}</date-time>\
+         <time-length junos:seconds=\"{uptime}\">{weeks}w{days}d {hours:02}:{minutes:02}</time-length>\
+         </system-booted-time>\n\
+         </system-uptime-information>\n",
+        utc(now),
+        utc(booted),
+    ))
+}
+
+/// `YYYY-MM-DD hh:mm:ss UTC` for Unix time `t` (Howard Hinnant's `civil_from_days`).
+fn utc(t: u64) -> String {
+    let days = t / 86_400;
+    let secs = t % 86_400;
+    let z = days + 719_468;
+    let era = z / 146_097;
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + u64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02} {:02}:{:02}:{:02} UTC",
+        secs / 3_600,
+        secs % 3_600 / 60,
+        secs % 60
+    )
 }
 
 fn malformed(op: &str) -> RpcError {
@@ -219,6 +314,50 @@ mod tests {
         assert_eq!(r.cli("show version").as_deref(), Some("Junos 21.4"));
         assert_eq!(r.cli("show nothing"), None);
         assert_eq!(r.rpc("close-session", "<close-session/>", &[]), Answer::Ok);
+    }
+
+    #[test]
+    fn uptime_and_the_domain_name_query_are_derived_when_not_recorded() {
+        let mut files = HashMap::new();
+        files.insert(
+            "get-route-engine-information.xml".to_string(),
+            Arc::<str>::from(
+                "<route-engine-information><route-engine><slot>0</slot>\
+                 <mastership-state>backup</mastership-state><up-time seconds=\"5\">5 s</up-time>\
+                 </route-engine><route-engine><slot>1</slot>\
+                 <mastership-state>master</mastership-state>\
+                 <up-time junos:seconds=\"8697600\">100 days</up-time></route-engine>\
+                 </route-engine-information>",
+            ),
+        );
+        let r = Replies::from_files("r1", files);
+        let Answer::Reply(up) = r.rpc(
+            "get-system-uptime-information",
+            "<get-system-uptime-information></get-system-uptime-information>",
+            &[],
+        ) else {
+            panic!("no uptime");
+        };
+        assert!(
+            up.contains("<time-length junos:seconds=\"8697600\">14w2d 16:00</time-length>"),
+            "{up}"
+        );
+        let domain = "<get-configuration><configuration>\n <system><domain-name/></system>\n\
+                      </configuration></get-configuration>";
+        assert_eq!(
+            r.rpc("get-configuration", domain, &[]),
+            Answer::Reply(Arc::from("<configuration>\n</configuration>\n"))
+        );
+        // Other configuration queries stay unanswered, as in a replay.
+        let other = "<get-configuration><configuration><routing-instances/></configuration>\
+                     </get-configuration>";
+        assert!(matches!(
+            r.rpc("get-configuration", other, &[]),
+            Answer::Error(_)
+        ));
+        assert_eq!(utc(0), "1970-01-01 00:00:00 UTC");
+        assert_eq!(utc(1_700_000_000), "2023-11-14 22:13:20 UTC");
+        assert_eq!(utc(951_782_400), "2000-02-29 00:00:00 UTC");
     }
 
     #[test]

@@ -252,7 +252,7 @@ impl server::Handler for Connection {
         let span = tracing::debug_span!("devsim_netconf", device = %device.name, session_id);
         tokio::spawn(
             async move {
-                match serve(ch.into_stream(), &device, session_id).await {
+                let status = match serve(ch.into_stream(), &device, session_id).await {
                     Ok(Ending::Drop) => {
                         let _ = handle
                             .disconnect(
@@ -261,10 +261,20 @@ impl server::Handler for Connection {
                                 "en".into(),
                             )
                             .await;
+                        return;
                     }
-                    Ok(_) => {}
-                    Err(e) => tracing::debug!(error = %e, "NETCONF session failed."),
-                }
+                    Ok(_) => 0,
+                    Err(e) => {
+                        tracing::debug!(error = %e, "NETCONF session failed.");
+                        1
+                    }
+                };
+                // End the channel as sshd does when a subsystem exits: exit status, EOF, close.
+                // Without the status, OpenSSH's `ssh -s` exits with 255 after a clean
+                // close-session.
+                let _ = handle.exit_status_request(channel, status).await;
+                let _ = handle.eof(channel).await;
+                let _ = handle.close(channel).await;
             }
             .instrument(span),
         );

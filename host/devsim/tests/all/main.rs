@@ -8,6 +8,7 @@
 )]
 
 mod faults;
+mod interop;
 mod sessions;
 mod support;
 mod trust;
