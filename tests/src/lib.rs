@@ -3,6 +3,8 @@
 
 use std::path::PathBuf;
 
+pub mod fault_proxy;
+
 /// The Junos plugin, as shipped.
 pub const JUNOS: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/nbfacts-junos.wasm"));
 /// A plugin whose collectors misbehave on purpose (see `tests/plugins/misbehave`).

@@ -13,7 +13,7 @@ use serde_json::{Value, json};
 
 use super::{load, tight_runtime};
 
-fn netbox() -> NetBox {
+pub(crate) fn netbox() -> NetBox {
     let url = std::env::var("NETBOX_URL").expect("NETBOX_URL (eval \"$(scripts/netbox env)\")");
     let token = std::env::var("NETBOX_TOKEN").expect("NETBOX_TOKEN");
     NetBox::new(NetBoxConfig::new(url, Secret::new(token))).unwrap()
@@ -21,13 +21,23 @@ fn netbox() -> NetBox {
 
 async fn get_or_create(nb: &NetBox, path: &str, key: &str, value: &str, body: Value) -> u64 {
     let found = nb.list(path, &[(key.into(), value.into())]).await.unwrap();
-    match found.first() {
-        Some(o) => o["id"].as_u64().unwrap(),
-        None => nb.create(path, body).await.unwrap()["id"].as_u64().unwrap(),
+    if let Some(o) = found.first() {
+        return o["id"].as_u64().unwrap();
+    }
+    match nb.create(path, body).await {
+        Ok(o) => o["id"].as_u64().unwrap(),
+        // Tests run in parallel: on an empty NetBox another test may have created it just now.
+        Err(e) if e.is_validation() => {
+            let found = nb.list(path, &[(key.into(), value.into())]).await.unwrap();
+            found.first().unwrap_or_else(|| panic!("{e}"))["id"]
+                .as_u64()
+                .unwrap()
+        }
+        Err(e) => panic!("{e}"),
     }
 }
 
-async fn seed(nb: &NetBox, name: &str) -> u64 {
+pub(crate) async fn seed(nb: &NetBox, name: &str) -> u64 {
     let site = get_or_create(
         nb,
         "/api/dcim/sites/",

@@ -159,7 +159,9 @@ enum Repeat {
     /// GET, PATCH, PUT, DELETE: repeating gives the same state.
     Safe,
     /// POST: repeating after an unknown outcome could create a duplicate, so only retry when
-    /// NetBox certainly did not process it (429, connection refused).
+    /// NetBox certainly did not process it (429, 503, connection refused). A create whose answer
+    /// was lost (a timeout, a broken connection, a 500/502/504) is not repeated: the writer
+    /// stops, and the re-run finds the object if it was made (reconcilers match by identity).
     OnlyIfUnprocessed,
 }
 
@@ -315,6 +317,13 @@ impl NetBox {
         into_list("PATCH", path, answer)
     }
 
+    /// Deletes one object by its URL path (`/api/…/{id}/`).
+    pub async fn delete(&self, path: &str) -> Result<(), NetBoxError> {
+        self.send(Method::DELETE, path, &[], None, Repeat::Safe)
+            .await
+            .map(drop)
+    }
+
     /// Deletes objects by id with one request.
     pub async fn delete_many(&self, path: &str, ids: &[u64]) -> Result<(), NetBoxError> {
         if ids.is_empty() {
@@ -369,57 +378,62 @@ impl NetBox {
                         if status == StatusCode::NO_CONTENT {
                             return Ok(Value::Null);
                         }
-                        return response
-                            .json::<Value>()
-                            .await
-                            .map_err(|e| NetBoxError::Decode {
-                                method: method.to_string(),
-                                path: path.to_string(),
-                                message: e.to_string(),
-                            });
+                        // The body can still time out or break after the status line: that is a
+                        // lost answer (retried when safe), not a decoding problem.
+                        match response.bytes().await {
+                            Ok(bytes) => {
+                                return serde_json::from_slice::<Value>(&bytes).map_err(|e| {
+                                    NetBoxError::Decode {
+                                        method: method.to_string(),
+                                        path: path.to_string(),
+                                        message: e.to_string(),
+                                    }
+                                });
+                            }
+                            Err(e) => (
+                                repeat == Repeat::Safe,
+                                None,
+                                self.transport_error(&method, path, &e),
+                            ),
+                        }
+                    } else {
+                        let retry_after = response
+                            .headers()
+                            .get("Retry-After")
+                            .and_then(|v| v.to_str().ok())
+                            .and_then(|v| v.parse::<u64>().ok())
+                            .map(Duration::from_secs);
+                        let text = response.text().await.unwrap_or_default();
+                        let error = NetBoxError::Status {
+                            method: method.to_string(),
+                            path: path.to_string(),
+                            status: status.as_u16(),
+                            message: netbox_message(&text),
+                        };
+                        let retryable = match (status, repeat) {
+                            // Rate limited or unavailable: the request was turned away unprocessed.
+                            (
+                                StatusCode::TOO_MANY_REQUESTS | StatusCode::SERVICE_UNAVAILABLE,
+                                _,
+                            ) => true,
+                            (s, Repeat::Safe) => s.is_server_error(),
+                            _ => false,
+                        };
+                        (retryable, retry_after, error)
                     }
-                    let retry_after = response
-                        .headers()
-                        .get("Retry-After")
-                        .and_then(|v| v.to_str().ok())
-                        .and_then(|v| v.parse::<u64>().ok())
-                        .map(Duration::from_secs);
-                    let text = response.text().await.unwrap_or_default();
-                    let error = NetBoxError::Status {
-                        method: method.to_string(),
-                        path: path.to_string(),
-                        status: status.as_u16(),
-                        message: netbox_message(&text),
-                    };
-                    let retryable = match (status, repeat) {
-                        (StatusCode::TOO_MANY_REQUESTS, _) => true,
-                        (s, Repeat::Safe) => s.is_server_error(),
-                        _ => false,
-                    };
-                    (retryable, retry_after, error)
                 }
-                Err(e) if e.is_timeout() => (
-                    repeat == Repeat::Safe,
-                    None,
-                    NetBoxError::Timeout {
-                        method: method.to_string(),
-                        path: path.to_string(),
-                        seconds: self.config.timeout.as_secs(),
-                    },
-                ),
                 Err(e) => (
                     // A refused connection never reached NetBox; anything else may have.
                     repeat == Repeat::Safe || e.is_connect(),
                     None,
-                    NetBoxError::Transport {
-                        method: method.to_string(),
-                        path: path.to_string(),
-                        message: e.to_string(),
-                    },
+                    self.transport_error(&method, path, &e),
                 ),
             };
-            if !retryable || attempt >= self.config.retries {
+            if !retryable {
                 return Err(error);
+            }
+            if attempt >= self.config.retries {
+                return Err(gave_up(error, attempt));
             }
             let backoff = self.config.backoff * 2u32.saturating_pow(attempt);
             let wait = wait.unwrap_or(backoff).min(Duration::from_secs(30));
@@ -431,6 +445,22 @@ impl NetBox {
         }
     }
 
+    fn transport_error(&self, method: &Method, path: &str, e: &reqwest::Error) -> NetBoxError {
+        if e.is_timeout() {
+            NetBoxError::Timeout {
+                method: method.to_string(),
+                path: path.to_string(),
+                seconds: self.config.timeout.as_secs(),
+            }
+        } else {
+            NetBoxError::Transport {
+                method: method.to_string(),
+                path: path.to_string(),
+                message: error_chain(e),
+            }
+        }
+    }
+
     fn authorization(&self) -> String {
         let token = self.config.token.expose();
         if token.starts_with("nbt_") {
@@ -439,6 +469,52 @@ impl NetBox {
             format!("Token {token}")
         }
     }
+}
+
+/// Says in the error that it is the last of several attempts.
+fn gave_up(error: NetBoxError, retries: u32) -> NetBoxError {
+    if retries == 0 {
+        return error;
+    }
+    let note = format!(" (gave up after {} attempts)", retries + 1);
+    match error {
+        NetBoxError::Status {
+            method,
+            path,
+            status,
+            message,
+        } => NetBoxError::Status {
+            method,
+            path,
+            status,
+            message: message + &note,
+        },
+        NetBoxError::Transport {
+            method,
+            path,
+            message,
+        } => NetBoxError::Transport {
+            method,
+            path,
+            message: message + &note,
+        },
+        other => other,
+    }
+}
+
+/// An error with its causes (reqwest's own text is often just "error sending request").
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(cause) = source {
+        let shown = cause.to_string();
+        if !text.contains(&shown) {
+            text.push_str(": ");
+            text.push_str(&shown);
+        }
+        source = cause.source();
+    }
+    text
 }
 
 fn into_list(method: &str, path: &str, answer: Value) -> Result<Vec<Value>, NetBoxError> {
