@@ -144,6 +144,23 @@ async fn async_main() {
         11,
     )
     .await;
+    parser_ratio(
+        &junos,
+        "evpn, 100,000 MACs in the EVPN database (issue target <= 1.5x)",
+        "evpn",
+        vec![
+            (
+                "get-evpn-instance-information",
+                generate::evpn_instance(16, 4),
+            ),
+            (
+                "get-evpn-database-information",
+                generate::evpn_database(100_000),
+            ),
+        ],
+        7,
+    )
+    .await;
 }
 
 /// The same collector natively (FakeDevice) and inside the sandbox (ReplayDevice in memory),

@@ -35,6 +35,16 @@ impl Home {
         self.root.join("cache").join("plugins")
     }
 
+    /// The state directory itself.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// The embedded store (jobs, reports, plans).
+    pub fn store(&self) -> PathBuf {
+        self.root.join("store.redb")
+    }
+
     /// Known SSH host keys (OpenSSH format), used when `--known-hosts` is not given.
     pub fn known_hosts(&self) -> PathBuf {
         self.root.join("known_hosts")

@@ -3,9 +3,13 @@
 //! This binary parses flags, sets up logging, calls `nbfacts-host` and maps errors to exit
 //! codes: 0 success, 1 a collection failed, 2 usage error.
 
+mod config;
+mod demo;
 mod devsim;
 mod home;
+mod jobs;
 mod output;
+mod plans;
 mod remote;
 
 use std::path::PathBuf;
@@ -52,6 +56,33 @@ enum Command {
     Collect(CollectArgs),
     /// Run simulated devices (SSH + NETCONF) answering from recorded or generated replies.
     Devsim(devsim::DevsimArgs),
+    /// Seed a local NetBox with simulated devices, collect everything from them and show
+    /// what changed (needs NETBOX_URL and NETBOX_TOKEN; `scripts/demo` sets everything up).
+    Demo(demo::DemoArgs),
+    /// Collect from devices selected in NetBox and reconcile (apply, report or branch).
+    Sync(jobs::SyncArgs),
+    /// Prepare NetBox for nbfacts.
+    #[command(subcommand)]
+    Netbox(jobs::NetBoxCommand),
+    /// Review stored change sets (report mode): show, apply, skip.
+    #[command(subcommand)]
+    Report(jobs::ReportCommand),
+    /// Collection plans: add, list, show, edit, enable, disable, remove, apply -f FILE.
+    #[command(subcommand)]
+    Plan(plans::PlanCommand),
+    /// Run a plan now (the manual trigger) and wait for it, with progress.
+    Run(plans::RunArgs),
+    /// Run the scheduler and the HTTP API (plans, jobs, reports, NetBox link and webhooks).
+    Serve(plans::ServeArgs),
+    /// Plans with their last and next run, and the last result.
+    Status {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Jobs: list, show, roll back.
+    #[command(subcommand)]
+    Job(jobs::JobCommand),
     /// List the loaded plugins with their drivers, collectors and versions.
     Plugins {
         /// Print JSON.
@@ -149,6 +180,27 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Collect(args) => collect(&home, &cli.plugins, args).await,
         Command::Devsim(args) => devsim::run(args).await,
+        Command::Demo(args) => {
+            let registry = load_registry(&home, &cli.plugins, Limits::default()).await?;
+            demo::run(&home, &registry, args).await
+        }
+        Command::Sync(args) => {
+            let registry = load_registry(&home, &cli.plugins, Limits::default()).await?;
+            jobs::sync(&home, &registry, args).await
+        }
+        Command::Netbox(command) => jobs::netbox(command).await,
+        Command::Report(command) => jobs::report(&home, command).await,
+        Command::Job(command) => jobs::job(&home, command).await,
+        Command::Plan(command) => plans::plan(&home, command),
+        Command::Status { json } => plans::status(&home, *json),
+        Command::Serve(args) => {
+            let registry = load_registry(&home, &cli.plugins, Limits::default()).await?;
+            plans::serve(&home, registry, args).await
+        }
+        Command::Run(args) => {
+            let registry = load_registry(&home, &cli.plugins, Limits::default()).await?;
+            plans::run(&home, registry, args).await
+        }
     }
 }
 

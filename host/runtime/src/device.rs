@@ -30,6 +30,12 @@ pub trait DeviceSession: Send + Sync {
 
     /// What the host knows about the device.
     fn info(&self) -> DeviceInfo;
+
+    /// Ends the session (for example `<close-session/>` and an SSH disconnect). The default
+    /// does nothing, which suits sessions without a connection.
+    fn close(&self) -> BoxFuture<'_, ()> {
+        Box::pin(async {})
+    }
 }
 
 /// A device that answers from recorded replies in a directory.

@@ -42,9 +42,13 @@
 // unboxed keeps matching on them simple for embedders.
 #![allow(clippy::result_large_err)]
 
+pub mod api;
 pub mod device;
 pub mod error;
+pub mod host;
+pub mod job;
 pub mod netbox;
+pub mod plan;
 pub mod plugin;
 pub mod reconcile;
 pub mod registry;

@@ -6,7 +6,13 @@
     clippy::indexing_slicing
 )]
 
+mod api;
 mod netbox;
+mod netbox_faults;
+mod netbox_jobs;
+mod netbox_junos;
+mod netbox_plugins;
+mod netbox_scheduler;
 mod parity;
 mod registry;
 mod sandbox;

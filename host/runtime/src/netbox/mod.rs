@@ -4,13 +4,17 @@
 //! Everything nbfacts creates carries the tag **Automatically Discovered**; facts objects carry
 //! nbfacts's custom fields (names prefixed `nbfacts_` so they never collide with a site's own).
 
+pub mod branch;
 pub mod client;
 pub mod init;
 pub mod inventory;
+pub mod triggers;
 
+pub use branch::{Branch, BranchError, BranchOptions, ensure_branch};
 pub use client::{NetBox, NetBoxConfig, NetBoxError, RequestCounts, Secret};
 pub use init::{InitReport, InitStep, ensure_setup};
 pub use inventory::{AddressPreference, DeviceFilter, PlatformMap, Target, resolve_targets};
+pub use triggers::{ensure_custom_link, ensure_webhook, token_user};
 
 /// Name of the tag on every object nbfacts creates.
 pub const TAG_NAME: &str = "Automatically Discovered";

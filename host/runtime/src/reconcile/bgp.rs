@@ -41,7 +41,7 @@ impl Default for AsnPolicy {
 
 /// True when NetBox reports the routing plugin (`netbox_routing`) in `/api/status/`.
 pub async fn routing_plugin_installed(ctx: &Context) -> Result<bool, ReconcileError> {
-    let status = ctx.netbox.get("/api/status/", &[]).await?;
+    let status = ctx.cache.status(&ctx.netbox).await?;
     Ok(status
         .get("plugins")
         .and_then(Value::as_object)

@@ -141,6 +141,15 @@ impl ChangeSet {
         id
     }
 
+    /// Appends the entries and notes of `other` (same device), renumbering its entry ids.
+    pub fn absorb(&mut self, other: ChangeSet) {
+        for mut e in other.entries {
+            e.id = u32::try_from(self.entries.len()).unwrap_or(u32::MAX);
+            self.entries.push(e);
+        }
+        self.notes.extend(other.notes);
+    }
+
     /// Counts by state: `(new, changed, confirmed, stale, skipped)`.
     pub fn counts(&self) -> Counts {
         let mut c = Counts::default();

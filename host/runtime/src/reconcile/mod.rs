@@ -10,8 +10,10 @@ pub mod bgp;
 pub mod changeset;
 pub mod interfaces;
 pub mod inventory;
+pub mod l2vpn;
 pub mod lldp;
 pub mod neighbors;
+pub mod ospf;
 pub mod writer;
 
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -35,6 +37,42 @@ pub struct Context {
     pub interface_filter: Option<Regex>,
     /// The collection time, ISO 8601 UTC (written to `last seen`).
     pub now: String,
+    /// NetBox state shared by every device of a run (read once per run).
+    pub cache: std::sync::Arc<RunCache>,
+}
+
+/// NetBox reads that do not depend on the device, made once per run: the prefix list (ARP,
+/// NDP, OSPF) and the status (installed plugins).
+#[derive(Debug, Default)]
+pub struct RunCache {
+    prefixes: tokio::sync::OnceCell<std::sync::Arc<Vec<Value>>>,
+    status: tokio::sync::OnceCell<Value>,
+}
+
+impl RunCache {
+    /// Every NetBox prefix.
+    pub async fn prefixes(
+        &self,
+        netbox: &NetBox,
+    ) -> Result<std::sync::Arc<Vec<Value>>, NetBoxError> {
+        self.prefixes
+            .get_or_try_init(|| async {
+                netbox
+                    .list("/api/ipam/prefixes/", &[])
+                    .await
+                    .map(std::sync::Arc::new)
+            })
+            .await
+            .cloned()
+    }
+
+    /// `/api/status/`.
+    pub async fn status(&self, netbox: &NetBox) -> Result<Value, NetBoxError> {
+        self.status
+            .get_or_try_init(|| async { netbox.get("/api/status/", &[]).await })
+            .await
+            .cloned()
+    }
 }
 
 impl Context {
@@ -45,7 +83,15 @@ impl Context {
             device,
             interface_filter,
             now: rfc3339(SystemTime::now()),
+            cache: std::sync::Arc::default(),
         }
+    }
+
+    /// Shares `cache` with the other devices of the run.
+    #[must_use]
+    pub fn with_cache(mut self, cache: std::sync::Arc<RunCache>) -> Self {
+        self.cache = cache;
+        self
     }
 
     /// True if the plan's interface regex admits `name`.

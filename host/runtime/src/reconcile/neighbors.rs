@@ -19,7 +19,6 @@ use crate::netbox::{CF_DISCOVERY_METHOD, CF_LAST_SEEN, CF_MAC_IPS, CF_SEEN_ON};
 
 const IPS: &str = "/api/ipam/ip-addresses/";
 const MACS: &str = "/api/dcim/mac-addresses/";
-const PREFIXES: &str = "/api/ipam/prefixes/";
 
 /// One neighbour fact, whatever the table it came from.
 #[derive(Debug, Clone, PartialEq)]
@@ -221,7 +220,7 @@ pub async fn reconcile(
     if ips.is_empty() {
         return Ok(set);
     }
-    let prefixes = ctx.netbox.list(PREFIXES, &[]).await?;
+    let prefixes = ctx.cache.prefixes(&ctx.netbox).await?;
     let parsed: Vec<(IpAddr, u8, Option<u64>)> = prefixes
         .iter()
         .filter_map(|p| {

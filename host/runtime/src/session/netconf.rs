@@ -509,6 +509,10 @@ impl DeviceSession for NetconfSession {
             extra: vec![("port".to_string(), self.target.port.to_string())],
         }
     }
+
+    fn close(&self) -> BoxFuture<'_, ()> {
+        Box::pin(NetconfSession::close(self))
+    }
 }
 
 #[cfg(test)]

@@ -1,0 +1,776 @@
+//! Jobs: one run of collectors over devices, with everything it found and everything it wrote.
+//!
+//! A [`Job`] is the unit operators look at and undo. [`run`] collects every requested collector
+//! from every target, reconciles the facts into a [`ChangeSet`] per (device, collector) and,
+//! depending on the [`Mode`], writes it (`apply`), writes it into a NetBox branch (`branch`) or
+//! only stores it for review (`report`). Every object written is recorded with its state
+//! before and after, so [`rollback`] can undo the job later.
+//!
+//! Failure is contained: a device that cannot be reached, a plugin that traps or a NetBox
+//! refusal fails that one (device, collector) result, never the others.
+
+pub mod connect;
+pub mod rollback;
+pub mod store;
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Instant;
+
+use regex::Regex;
+use serde::{Deserialize, Serialize};
+
+use crate::device::DeviceSession;
+use crate::netbox::{NetBox, Target};
+use crate::reconcile::{self, ChangeSet, Context, Outcome, Refused, Written, bgp::AsnPolicy};
+use crate::registry::Registry;
+use crate::{CollectRequest, Facts};
+
+pub use connect::{EnvLookup, ProfileConnectors, ReplayConnector, SshConnector};
+pub use rollback::{RollbackReport, rollback};
+pub use store::{PlanState, Store, StoreError};
+
+/// How a job treats the change sets it computes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Mode {
+    /// Write the change sets to NetBox.
+    #[default]
+    Apply,
+    /// Store the change sets for review (`nbfacts report show/apply/skip`).
+    Report,
+    /// Write the change sets into a NetBox branch (netbox-branching) named after the job.
+    Branch,
+}
+
+impl std::fmt::Display for Mode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Mode::Apply => "apply",
+            Mode::Report => "report",
+            Mode::Branch => "branch",
+        })
+    }
+}
+
+/// A job's state; the names are NetBox's job states.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum JobState {
+    /// Created, waiting for a worker.
+    #[default]
+    Pending,
+    /// Waiting for its scheduled time.
+    Scheduled,
+    /// Collecting or writing.
+    Running,
+    /// Every collection succeeded.
+    Completed,
+    /// At least one collection failed; the others are recorded.
+    Failed,
+    /// The job itself could not run (for example NetBox was unreachable).
+    Errored,
+}
+
+impl std::fmt::Display for JobState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let s = serde_json::to_value(self)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_string))
+            .unwrap_or_default();
+        f.write_str(&s)
+    }
+}
+
+/// What happened to one change-set entry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Decision {
+    /// Written to NetBox (or to the branch).
+    Applied,
+    /// Refused by NetBox; the result's `refused` list has its message.
+    Refused,
+    /// Skipped by a reviewer.
+    Skipped,
+}
+
+/// One (device, collector) of a job.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct CollectionResult {
+    /// Device name.
+    pub device: String,
+    /// NetBox device id.
+    pub device_id: Option<u64>,
+    /// Collector name.
+    pub collector: String,
+    /// Why this collection failed (collection, reconciliation or writing), if it did.
+    pub error: Option<String>,
+    /// What the collection would change (absent when collecting failed).
+    pub changeset: Option<ChangeSet>,
+    /// Objects written, in write order.
+    pub written: Vec<Written>,
+    /// Entries NetBox refused, with its message.
+    pub refused: Vec<Refused>,
+    /// Per entry id: applied, refused or skipped. Entries absent here are pending (report
+    /// mode) or had nothing to write.
+    pub decisions: BTreeMap<u32, Decision>,
+    /// Milliseconds spent collecting (plugin and device).
+    pub collect_ms: u64,
+    /// The failure was transient (connection, timeout): worth another attempt.
+    #[serde(default)]
+    pub retryable: bool,
+    /// Milliseconds spent reconciling and writing.
+    pub write_ms: u64,
+}
+
+impl CollectionResult {
+    /// True when the collection succeeded (refused entries do not make it fail).
+    pub fn ok(&self) -> bool {
+        self.error.is_none()
+    }
+
+    /// Records a writer outcome; returns the error that stopped it, if any.
+    fn record(&mut self, outcome: Outcome) -> Option<String> {
+        for w in &outcome.written {
+            self.decisions.insert(w.entry, Decision::Applied);
+        }
+        for r in &outcome.refused {
+            self.decisions.insert(r.entry, Decision::Refused);
+        }
+        self.written.extend(outcome.written);
+        self.refused.extend(outcome.refused);
+        outcome.stopped
+    }
+}
+
+/// A job and everything it did.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Job {
+    /// Store id (assigned by [`Store::create_job`]).
+    pub id: u64,
+    /// Name (the plan's, or what started the job).
+    pub name: String,
+    /// Mode.
+    pub mode: Mode,
+    /// State.
+    pub state: JobState,
+    /// When created, started and finished (ISO 8601 UTC).
+    pub created: String,
+    /// Start time.
+    pub started: Option<String>,
+    /// End time.
+    pub finished: Option<String>,
+    /// The NetBox branch written to (branch mode): its name and schema id.
+    pub branch: Option<(String, String)>,
+    /// One result per (device, collector).
+    pub results: Vec<CollectionResult>,
+    /// Log lines (`time level message`).
+    pub log: Vec<String>,
+    /// Set once the job has been rolled back.
+    pub rolled_back: Option<String>,
+    /// Set when the job was cancelled (its state is then `failed`).
+    #[serde(default)]
+    pub cancelled: bool,
+    /// What started the job (`manual`, `schedule`, `netbox-link`, `webhook`, …).
+    #[serde(default)]
+    pub trigger: String,
+}
+
+impl Job {
+    /// A pending job.
+    pub fn new(name: impl Into<String>, mode: Mode) -> Self {
+        Self {
+            name: name.into(),
+            mode,
+            created: reconcile::rfc3339(std::time::SystemTime::now()),
+            ..Self::default()
+        }
+    }
+
+    /// Appends a log line.
+    pub fn log(&mut self, level: &str, message: impl AsRef<str>) {
+        self.log.push(format!(
+            "{} {level} {}",
+            reconcile::rfc3339(std::time::SystemTime::now()),
+            message.as_ref()
+        ));
+    }
+
+    /// Entry counts over every change set.
+    pub fn counts(&self) -> reconcile::Counts {
+        let mut total = reconcile::Counts::default();
+        for c in self.results.iter().filter_map(|r| r.changeset.as_ref()) {
+            let n = c.counts();
+            total.new += n.new;
+            total.changed += n.changed;
+            total.confirmed += n.confirmed;
+            total.stale += n.stale;
+            total.skipped += n.skipped;
+        }
+        total
+    }
+
+    /// Objects written by the job.
+    pub fn writes(&self) -> usize {
+        self.results.iter().map(|r| r.written.len()).sum()
+    }
+
+    /// The result for `device` and `collector`.
+    pub fn result_mut(&mut self, device: &str, collector: &str) -> Option<&mut CollectionResult> {
+        self.results
+            .iter_mut()
+            .find(|r| r.device == device && r.collector == collector)
+    }
+
+    fn settle(&mut self) {
+        self.state = if self.results.iter().all(CollectionResult::ok) {
+            JobState::Completed
+        } else {
+            JobState::Failed
+        };
+        self.finished = Some(reconcile::rfc3339(std::time::SystemTime::now()));
+    }
+}
+
+/// Opens device sessions for targets (SSH, recorded replies, the simulator).
+pub trait Connector: Send + Sync {
+    /// A session to `target`. Sessions connect lazily, so this fails only when the target
+    /// cannot be addressed at all (no management address, no recorded replies).
+    fn open(&self, target: &Target) -> Result<Arc<dyn DeviceSession>, String>;
+}
+
+/// What a run collects and how it writes.
+#[derive(Clone)]
+pub struct RunSpec {
+    /// Collectors to run on every device, in order.
+    pub collectors: Vec<String>,
+    /// Only interfaces matching this are considered (every collector).
+    pub interface_filter: Option<Regex>,
+    /// Where ASN objects go.
+    pub asn_policy: AsnPolicy,
+    /// Driver to use instead of the one from the platform map.
+    pub driver_override: Option<String>,
+    /// Devices collected at once.
+    pub concurrency: usize,
+    /// Waited on before each device (session limits, per-device locks); `None`: no limits.
+    pub gate: Option<Arc<dyn Gate>>,
+    /// Set to stop the run: devices not started yet are not collected.
+    pub cancel: Arc<AtomicBool>,
+    /// Extra attempts for a device whose collections all failed with a transient error
+    /// (connection, timeout), with exponential backoff from `backoff`.
+    pub retries: u32,
+    /// First backoff.
+    pub backoff: std::time::Duration,
+    /// Called after each device with its results.
+    pub on_device: Option<DeviceCallback>,
+}
+
+impl std::fmt::Debug for dyn Gate {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Gate")
+    }
+}
+
+/// Called after each device of a run with its results.
+pub type DeviceCallback = Arc<dyn Fn(&Target, &[CollectionResult]) + Send + Sync>;
+
+/// Admission of a device into a run: a session slot, a per-profile slot, the device's lock.
+pub trait Gate: Send + Sync {
+    /// Waits until `target` may be collected; the returned guard releases it when dropped.
+    fn enter<'a>(
+        &'a self,
+        target: &'a Target,
+    ) -> crate::device::BoxFuture<'a, Box<dyn std::any::Any + Send>>;
+}
+
+impl std::fmt::Debug for RunSpec {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RunSpec")
+            .field("collectors", &self.collectors)
+            .field("interface_filter", &self.interface_filter)
+            .field("driver_override", &self.driver_override)
+            .field("concurrency", &self.concurrency)
+            .field("retries", &self.retries)
+            .finish_non_exhaustive()
+    }
+}
+
+impl RunSpec {
+    /// A spec running `collectors` with the defaults.
+    pub fn new(collectors: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        Self {
+            collectors: collectors.into_iter().map(Into::into).collect(),
+            interface_filter: None,
+            asn_policy: AsnPolicy::default(),
+            driver_override: None,
+            concurrency: 16,
+            gate: None,
+            cancel: Arc::default(),
+            retries: 0,
+            backoff: std::time::Duration::from_secs(2),
+            on_device: None,
+        }
+    }
+}
+
+/// Where a run reads NetBox and where it writes.
+///
+/// Devices are collected concurrently, but reconciling and writing happen one change set at a
+/// time: two devices that see the same neighbour address or the same ASN must not both find
+/// it missing and both create it.
+#[derive(Debug, Clone)]
+pub struct Sink {
+    /// Reads (the current state reconcilers compare with).
+    pub netbox: NetBox,
+    /// Writes: the same client, or one acting in a branch.
+    pub writer: NetBox,
+    write_lock: Arc<tokio::sync::Mutex<()>>,
+    cache: Arc<reconcile::RunCache>,
+}
+
+impl Sink {
+    /// Reads from `netbox`, writes with `writer`.
+    pub fn new(netbox: NetBox, writer: NetBox) -> Self {
+        Self {
+            netbox,
+            writer,
+            write_lock: Arc::default(),
+            cache: Arc::default(),
+        }
+    }
+}
+
+/// The client a job writes with: NetBox itself, or (branch mode) a netbox-branching branch
+/// named after the job, created and provisioned first. Records the branch in the job.
+pub async fn writer_for(job: &mut Job, netbox: &NetBox) -> Result<NetBox, String> {
+    if job.mode != Mode::Branch {
+        return Ok(netbox.clone());
+    }
+    let name = format!("nbfacts-job-{}-{}", job.id, job.name);
+    let branch = crate::netbox::branch::ensure_branch(
+        netbox,
+        &name,
+        &crate::netbox::branch::BranchOptions {
+            description: format!("Changes proposed by nbfacts job {} ({})", job.id, job.name),
+            ..Default::default()
+        },
+    )
+    .await
+    .map_err(|e| format!("branch mode: {e}"))?;
+    job.log(
+        "info",
+        format!(
+            "writing into NetBox branch {} (schema {})",
+            branch.name, branch.schema_id
+        ),
+    );
+    job.branch = Some((branch.name.clone(), branch.schema_id.clone()));
+    Ok(netbox.in_branch(&branch.schema_id))
+}
+
+/// Runs `spec` on `targets` and records everything in `job` (which the caller stores).
+///
+/// Up to `spec.concurrency` devices are collected at once. LLDP runs last, after every
+/// device's inventory and interfaces are written, so a cable between two devices of the same
+/// run finds both ends on the first run.
+pub async fn run(
+    job: &mut Job,
+    registry: &Registry,
+    connector: &dyn Connector,
+    sink: &Sink,
+    targets: &[Target],
+    spec: &RunSpec,
+) {
+    use futures_util::StreamExt;
+    job.state = JobState::Running;
+    job.started = Some(reconcile::rfc3339(std::time::SystemTime::now()));
+    let (later, first): (Vec<String>, Vec<String>) =
+        spec.collectors.iter().cloned().partition(|c| c == "lldp");
+    let mut passes = vec![first];
+    if !later.is_empty() {
+        passes.push(later);
+    }
+    let mut by_device: Vec<Vec<CollectionResult>> = vec![Vec::new(); targets.len()];
+    for collectors in passes.into_iter().filter(|p| !p.is_empty()) {
+        let pass = RunSpec {
+            collectors,
+            ..spec.clone()
+        };
+        let mode = job.mode;
+        // Futures built up front (not in a stream adapter's closure), so the whole run stays
+        // `Send` for `tokio::spawn` (rust-lang/rust#102211).
+        let runs: Vec<_> = targets
+            .iter()
+            .enumerate()
+            .map(|(i, target)| {
+                let pass = &pass;
+                Box::pin(async move {
+                    (
+                        i,
+                        run_gated(mode, registry, connector, sink, target, pass).await,
+                    )
+                })
+            })
+            .collect();
+        let mut stream = futures_util::stream::iter(runs).buffer_unordered(spec.concurrency.max(1));
+        while let Some((i, results)) = stream.next().await {
+            if let Some(slot) = by_device.get_mut(i) {
+                slot.extend(results);
+            }
+        }
+    }
+    for results in by_device {
+        for r in &results {
+            match &r.error {
+                None => job.log(
+                    "info",
+                    format!(
+                        "{} {}: {}",
+                        r.device,
+                        r.collector,
+                        r.changeset
+                            .as_ref()
+                            .map(|c| c.counts().to_string())
+                            .unwrap_or_default()
+                    ),
+                ),
+                Some(e) => job.log("error", format!("{} {}: {e}", r.device, r.collector)),
+            }
+        }
+        job.results.extend(results);
+    }
+    if spec.cancel.load(Ordering::Relaxed) {
+        job.cancelled = true;
+        job.log("warning", "cancelled");
+    }
+    job.settle();
+}
+
+/// One device through the gate, with retries of transient failures and the cancel flag.
+async fn run_gated(
+    mode: Mode,
+    registry: &Registry,
+    connector: &dyn Connector,
+    sink: &Sink,
+    target: &Target,
+    spec: &RunSpec,
+) -> Vec<CollectionResult> {
+    let cancelled = || {
+        spec.collectors
+            .iter()
+            .map(|c| CollectionResult {
+                device: target.name.clone(),
+                device_id: Some(target.id),
+                collector: c.clone(),
+                error: Some("cancelled before this device was collected".into()),
+                ..CollectionResult::default()
+            })
+            .collect::<Vec<_>>()
+    };
+    let mut attempt = 0;
+    loop {
+        if spec.cancel.load(Ordering::Relaxed) {
+            return cancelled();
+        }
+        let guard = match &spec.gate {
+            Some(gate) => Some(gate.enter(target).await),
+            None => None,
+        };
+        if spec.cancel.load(Ordering::Relaxed) {
+            return cancelled();
+        }
+        let results = run_device(mode, registry, connector, sink, target, spec).await;
+        drop(guard);
+        let transient = !results.is_empty() && results.iter().all(|r| r.retryable);
+        if !transient || attempt >= spec.retries {
+            if let Some(f) = &spec.on_device {
+                f(target, &results);
+            }
+            return results;
+        }
+        let wait = spec.backoff.saturating_mul(1 << attempt.min(10));
+        tracing::info!(device = %target.name, attempt, wait_ms = wait.as_millis() as u64, "Transient failure; retrying.");
+        attempt += 1;
+        tokio::time::sleep(wait).await;
+    }
+}
+
+/// True for failures worth retrying: the connection or the device's answer timed out or broke.
+pub fn is_transient(e: &crate::CollectionError) -> bool {
+    use nbfacts_sdk::{CollectError, DeviceError};
+    matches!(
+        e,
+        crate::CollectionError::Plugin(f)
+            if matches!(
+                f.error,
+                CollectError::Timeout(_)
+                    | CollectError::Device(DeviceError::Transport(_) | DeviceError::Timeout(_))
+            )
+    )
+}
+
+/// Collects, reconciles and (per `mode`) writes every collector of `spec` on one device.
+pub async fn run_device(
+    mode: Mode,
+    registry: &Registry,
+    connector: &dyn Connector,
+    sink: &Sink,
+    target: &Target,
+    spec: &RunSpec,
+) -> Vec<CollectionResult> {
+    let blank = |collector: &str| CollectionResult {
+        device: target.name.clone(),
+        device_id: Some(target.id),
+        collector: collector.to_string(),
+        ..CollectionResult::default()
+    };
+    let driver = spec
+        .driver_override
+        .clone()
+        .unwrap_or_else(|| target.driver.clone());
+    let fail_all = |message: String| {
+        spec.collectors
+            .iter()
+            .map(|c| CollectionResult {
+                error: Some(message.clone()),
+                ..blank(c)
+            })
+            .collect::<Vec<_>>()
+    };
+    if driver.is_empty() {
+        return fail_all(format!(
+            "device {} has no platform in NetBox, so no driver can be chosen; set its platform \
+             or the plan's driver override",
+            target.name
+        ));
+    }
+    let session = match connector.open(target) {
+        Ok(s) => s,
+        Err(e) => return fail_all(e),
+    };
+    let ctx = Context::new(
+        sink.netbox.clone(),
+        target.clone(),
+        spec.interface_filter.clone(),
+    )
+    .with_cache(sink.cache.clone());
+    let mut results = Vec::new();
+    for collector in &spec.collectors {
+        let mut result = blank(collector);
+        let started = Instant::now();
+        let facts = registry
+            .collect(&driver, CollectRequest::new(collector), session.clone())
+            .await;
+        result.collect_ms = started.elapsed().as_millis() as u64;
+        let _writing = sink.write_lock.lock().await;
+        let started = Instant::now();
+        match facts {
+            Err(e) => {
+                result.retryable = is_transient(&e);
+                result.error = Some(e.to_string());
+            }
+            Ok(facts) => match reconcile_facts(&ctx, &facts, spec).await {
+                Err(e) => result.error = Some(format!("reconciling with NetBox: {e}")),
+                Ok(set) => {
+                    if mode != Mode::Report {
+                        let outcome = reconcile::apply(&sink.writer, &set, None).await;
+                        if let Some(stopped) = result.record(outcome) {
+                            result.error = Some(format!(
+                                "writing to NetBox stopped: {stopped}; {} object(s) were \
+                                 written before and are recorded in this job",
+                                result.written.len()
+                            ));
+                        }
+                    }
+                    result.changeset = Some(set);
+                }
+            },
+        }
+        result.write_ms = started.elapsed().as_millis() as u64;
+        results.push(result);
+    }
+    session.close().await;
+    results
+}
+
+/// Reconciles one collector's facts with NetBox.
+pub async fn reconcile_facts(
+    ctx: &Context,
+    facts: &Facts,
+    spec: &RunSpec,
+) -> Result<ChangeSet, reconcile::ReconcileError> {
+    use reconcile::neighbors;
+    match facts {
+        Facts::Inventory(f) => reconcile::inventory::reconcile(ctx, f).await,
+        Facts::Interfaces(f) => reconcile::interfaces::reconcile(ctx, f).await,
+        Facts::EthernetSwitching(f) => {
+            neighbors::reconcile(ctx, "ethernet_switching", &neighbors::from_mac_table(f)).await
+        }
+        Facts::Lldp(f) => reconcile::lldp::reconcile(ctx, f).await,
+        Facts::Bgp(f) => reconcile::bgp::reconcile(ctx, f, &spec.asn_policy).await,
+        Facts::Arp(f) => neighbors::reconcile(ctx, "arp", &neighbors::from_arp(f)).await,
+        Facts::Ndp(f) => neighbors::reconcile(ctx, "ndp", &neighbors::from_ndp(f)).await,
+        Facts::L2Circuits(f) => reconcile::l2vpn::reconcile_l2_circuits(ctx, f).await,
+        Facts::Evpn(f) => reconcile::l2vpn::reconcile_evpn(ctx, f).await,
+        Facts::Ospf(f) => reconcile::ospf::reconcile(ctx, f).await,
+        other => Err(reconcile::ReconcileError::Unsupported(format!(
+            "nbfacts does not write {} facts to NetBox yet",
+            facts_kind(other)
+        ))),
+    }
+}
+
+fn facts_kind(facts: &Facts) -> &'static str {
+    match facts {
+        Facts::Inventory(_) => "inventory",
+        Facts::Interfaces(_) => "interfaces",
+        Facts::EthernetSwitching(_) => "ethernet_switching",
+        Facts::Lldp(_) => "lldp",
+        Facts::Bgp(_) => "bgp",
+        Facts::Arp(_) => "arp",
+        Facts::Ndp(_) => "ndp",
+        Facts::L2Circuits(_) => "l2_circuits",
+        Facts::Evpn(_) => "evpn",
+        Facts::Ospf(_) => "ospf",
+        Facts::Other(_) => "other",
+    }
+}
+
+/// Applies reviewed entries of a report-mode job: `entries` of the result for (`device`,
+/// `collector`), or every pending entry of every result when `select` is `None`.
+pub async fn apply_report(
+    job: &mut Job,
+    writer: &NetBox,
+    select: Option<&ReportSelection>,
+) -> Result<usize, String> {
+    if job.rolled_back.is_some() {
+        return Err(format!("job {} was rolled back", job.id));
+    }
+    let mut applied = 0;
+    for result in &mut job.results {
+        let Some(set) = result.changeset.clone() else {
+            continue;
+        };
+        let ids: Vec<u32> = set
+            .entries
+            .iter()
+            .filter(|e| !matches!(e.operation, reconcile::Operation::None))
+            .filter(|e| !result.decisions.contains_key(&e.id))
+            .filter(|e| select.is_none_or(|s| s.matches(result, e.id)))
+            .map(|e| e.id)
+            .collect();
+        if ids.is_empty() {
+            continue;
+        }
+        let outcome = reconcile::apply(writer, &set, Some(&ids)).await;
+        applied += outcome.written.len();
+        if let Some(stopped) = result.record(outcome) {
+            return Err(format!(
+                "{} {}: writing stopped: {stopped}",
+                result.device, result.collector
+            ));
+        }
+    }
+    Ok(applied)
+}
+
+/// Marks entries of a report-mode job as skipped; returns how many.
+pub fn skip_report(job: &mut Job, select: &ReportSelection) -> usize {
+    let mut skipped = 0;
+    for result in &mut job.results {
+        let Some(set) = &result.changeset else {
+            continue;
+        };
+        for e in &set.entries {
+            if !matches!(e.operation, reconcile::Operation::None)
+                && !result.decisions.contains_key(&e.id)
+                && select.matches_parts(&result.device, &result.collector, e.id)
+            {
+                result.decisions.insert(e.id, Decision::Skipped);
+                skipped += 1;
+            }
+        }
+    }
+    skipped
+}
+
+/// Which entries of a report a command acts on. Entry references are `DEVICE/COLLECTOR/ID`
+/// (as `nbfacts report show` prints them); a bare number selects that entry in every result.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ReportSelection {
+    refs: Vec<(Option<String>, Option<String>, u32)>,
+}
+
+impl ReportSelection {
+    /// Parses entry references.
+    pub fn parse(refs: &[String]) -> Result<Self, String> {
+        let mut out = Vec::new();
+        for r in refs {
+            let parts: Vec<&str> = r.split('/').collect();
+            let parsed = match parts.as_slice() {
+                [id] => id.parse().ok().map(|id| (None, None, id)),
+                [device, collector, id] => id
+                    .parse()
+                    .ok()
+                    .map(|id| (Some(device.to_string()), Some(collector.to_string()), id)),
+                _ => None,
+            };
+            out.push(parsed.ok_or_else(|| {
+                format!("bad entry reference `{r}`: expected DEVICE/COLLECTOR/ID or ID")
+            })?);
+        }
+        Ok(Self { refs: out })
+    }
+
+    fn matches(&self, result: &CollectionResult, id: u32) -> bool {
+        self.matches_parts(&result.device, &result.collector, id)
+    }
+
+    fn matches_parts(&self, device: &str, collector: &str, id: u32) -> bool {
+        self.refs.iter().any(|(d, c, i)| {
+            *i == id
+                && d.as_deref().is_none_or(|d| d == device)
+                && c.as_deref().is_none_or(|c| c == collector)
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn selections_parse_and_match() {
+        let s = ReportSelection::parse(&["edge1/arp/3".into(), "7".into()]).unwrap();
+        assert!(s.matches_parts("edge1", "arp", 3));
+        assert!(!s.matches_parts("edge2", "arp", 3));
+        assert!(s.matches_parts("edge2", "lldp", 7));
+        assert!(ReportSelection::parse(&["a/b".into()]).is_err());
+    }
+
+    #[test]
+    fn job_states_print_as_netbox_names() {
+        assert_eq!(JobState::Completed.to_string(), "completed");
+        assert_eq!(Mode::Branch.to_string(), "branch");
+    }
+
+    #[test]
+    fn store_assigns_ids_and_round_trips() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path().join("store.redb")).unwrap();
+        let mut a = Job::new("first", Mode::Report);
+        let mut b = Job::new("second", Mode::Apply);
+        assert_eq!(store.create_job(&mut a).unwrap(), 1);
+        assert_eq!(store.create_job(&mut b).unwrap(), 2);
+        b.state = JobState::Completed;
+        store.put_job(&b).unwrap();
+        drop(store);
+        let store = Store::open(dir.path().join("store.redb")).unwrap();
+        let jobs = store.jobs().unwrap();
+        assert_eq!(jobs.len(), 2);
+        assert_eq!(jobs[0].name, "second");
+        assert_eq!(jobs[0].state, JobState::Completed);
+        assert!(matches!(store.job(9), Err(StoreError::NoSuchJob(9))));
+    }
+}

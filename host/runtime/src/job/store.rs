@@ -1,0 +1,370 @@
+//! The embedded store: jobs (and, later, plans and schedule state) in one redb file.
+//!
+//! Records are JSON values under `u64` keys, so adding a field to a record never needs a
+//! migration (serde defaults fill it in). redb rather than sled: it is maintained, its file
+//! format is stable and every write is an ACID transaction, so a crash never leaves a job
+//! half-recorded.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition};
+
+use super::Job;
+
+const JOBS: TableDefinition<u64, &[u8]> = TableDefinition::new("jobs");
+const COUNTERS: TableDefinition<&str, u64> = TableDefinition::new("counters");
+const PLANS: TableDefinition<&str, &[u8]> = TableDefinition::new("plans");
+const PLAN_STATE: TableDefinition<&str, &[u8]> = TableDefinition::new("plan_state");
+
+/// What the scheduler remembers about a plan between restarts.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct PlanState {
+    /// When the last run was started (seconds since the Unix epoch).
+    pub last_run: Option<u64>,
+    /// Its job.
+    pub last_job: Option<u64>,
+    /// How it ended (`None` while running).
+    pub last_result: Option<super::JobState>,
+}
+
+/// The store failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StoreError {
+    /// The database file could not be opened or written.
+    #[error("store {path}: {message}")]
+    Database {
+        /// The database file.
+        path: PathBuf,
+        /// What redb said.
+        message: String,
+    },
+    /// A record could not be decoded (written by an incompatible version).
+    #[error("store {path}: record {key} is unreadable: {message}")]
+    Record {
+        /// The database file.
+        path: PathBuf,
+        /// The record key.
+        key: u64,
+        /// The decode error.
+        message: String,
+    },
+    /// No job with that id.
+    #[error("no job {0} in the store")]
+    NoSuchJob(u64),
+}
+
+/// The embedded store. Cheap to clone; safe to share between tasks.
+///
+/// The database file is opened for each operation and closed after it, so several nbfacts
+/// processes share one store (`nbfacts serve` runs while `nbfacts plan add` or `nbfacts job
+/// show` are used): redb locks the file while it is open, and an operation finding it locked
+/// waits (up to [`LOCK_WAIT`]) instead of failing.
+#[derive(Debug, Clone)]
+pub struct Store {
+    slot: Arc<std::sync::Mutex<Slot>>,
+    path: PathBuf,
+}
+
+/// The open database, if any, and when it was last used.
+#[derive(Debug)]
+struct Slot {
+    db: Option<Database>,
+    used: std::time::Instant,
+}
+
+impl Slot {
+    fn get(&self, path: &Path) -> Result<&Database, StoreError> {
+        self.db.as_ref().ok_or_else(|| StoreError::Database {
+            path: path.to_path_buf(),
+            message: "the store is not open".into(),
+        })
+    }
+}
+
+/// An open store is closed after this long without use, so other processes get their turn.
+const IDLE_CLOSE: std::time::Duration = std::time::Duration::from_millis(100);
+
+/// How long an operation waits for another process to release the store.
+pub const LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(30);
+
+impl Store {
+    /// Opens (creating if missing) the store at `path`.
+    pub fn open(path: impl AsRef<Path>) -> Result<Self, StoreError> {
+        let path = path.as_ref().to_path_buf();
+        if let Some(parent) = path.parent() {
+            let _ = std::fs::create_dir_all(parent);
+        }
+        let store = Self {
+            slot: Arc::new(std::sync::Mutex::new(Slot {
+                db: None,
+                used: std::time::Instant::now(),
+            })),
+            path,
+        };
+        // Close the file when idle; the thread ends with the last clone of the store.
+        let weak = Arc::downgrade(&store.slot);
+        let _ = std::thread::Builder::new()
+            .name("nbfacts-store".into())
+            .spawn(move || {
+                while let Some(slot) = weak.upgrade() {
+                    {
+                        let mut slot = slot.lock().unwrap_or_else(|p| p.into_inner());
+                        if slot.db.is_some() && slot.used.elapsed() >= IDLE_CLOSE {
+                            slot.db = None;
+                        }
+                    }
+                    drop(slot);
+                    std::thread::sleep(IDLE_CLOSE / 2);
+                }
+            });
+        // Create the tables so that readers never see them missing.
+        store.write(|txn| {
+            txn.open_table(JOBS)?;
+            txn.open_table(COUNTERS)?;
+            txn.open_table(PLANS)?;
+            txn.open_table(PLAN_STATE)?;
+            Ok(())
+        })?;
+        Ok(store)
+    }
+
+    /// The database file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn db_error(&self, e: impl std::fmt::Display) -> StoreError {
+        StoreError::Database {
+            path: self.path.clone(),
+            message: e.to_string(),
+        }
+    }
+
+    /// The open database (opened if needed), waiting while another process has it open.
+    fn db(&self) -> Result<std::sync::MutexGuard<'_, Slot>, StoreError> {
+        let mut slot = self.slot.lock().unwrap_or_else(|p| p.into_inner());
+        slot.used = std::time::Instant::now();
+        if slot.db.is_some() {
+            return Ok(slot);
+        }
+        let deadline = std::time::Instant::now() + LOCK_WAIT;
+        loop {
+            match Database::create(&self.path) {
+                Ok(db) => {
+                    slot.db = Some(db);
+                    return Ok(slot);
+                }
+                Err(redb::DatabaseError::DatabaseAlreadyOpen)
+                    if std::time::Instant::now() < deadline =>
+                {
+                    std::thread::sleep(std::time::Duration::from_millis(10));
+                }
+                Err(redb::DatabaseError::DatabaseAlreadyOpen) => {
+                    return Err(StoreError::Database {
+                        path: self.path.clone(),
+                        message: format!(
+                            "another nbfacts process kept the store open for {} s",
+                            LOCK_WAIT.as_secs()
+                        ),
+                    });
+                }
+                Err(e) => return Err(self.db_error(e)),
+            }
+        }
+    }
+
+    fn write<T>(
+        &self,
+        f: impl FnOnce(&redb::WriteTransaction) -> Result<T, redb::Error>,
+    ) -> Result<T, StoreError> {
+        let slot = self.db()?;
+        let db = slot.get(&self.path)?;
+        let txn = db.begin_write().map_err(|e| self.db_error(e))?;
+        let value = f(&txn).map_err(|e| self.db_error(e))?;
+        txn.commit().map_err(|e| self.db_error(e))?;
+        Ok(value)
+    }
+
+    /// Records a new job, assigning its id (1, 2, …), and returns the id.
+    pub fn create_job(&self, job: &mut Job) -> Result<u64, StoreError> {
+        let path = self.path.clone();
+        self.write(|txn| {
+            let mut counters = txn.open_table(COUNTERS)?;
+            let next = counters.get("job")?.map(|v| v.value()).unwrap_or(0) + 1;
+            counters.insert("job", next)?;
+            job.id = next;
+            let bytes = serde_json::to_vec(&*job).map_err(|e| {
+                redb::Error::Io(std::io::Error::other(format!(
+                    "{}: cannot encode job: {e}",
+                    path.display()
+                )))
+            })?;
+            txn.open_table(JOBS)?.insert(next, bytes.as_slice())?;
+            Ok(next)
+        })
+    }
+
+    /// Records several new jobs in one transaction (one disk sync), assigning their ids.
+    pub fn create_jobs(&self, jobs: &mut [Job]) -> Result<(), StoreError> {
+        let path = self.path.clone();
+        self.write(|txn| {
+            let mut counters = txn.open_table(COUNTERS)?;
+            let mut next = counters.get("job")?.map(|v| v.value()).unwrap_or(0);
+            let mut table = txn.open_table(JOBS)?;
+            for job in jobs.iter_mut() {
+                next += 1;
+                job.id = next;
+                let bytes = serde_json::to_vec(&*job).map_err(|e| {
+                    redb::Error::Io(std::io::Error::other(format!(
+                        "{}: cannot encode job: {e}",
+                        path.display()
+                    )))
+                })?;
+                table.insert(next, bytes.as_slice())?;
+            }
+            counters.insert("job", next)?;
+            Ok(())
+        })
+    }
+
+    /// Every plan's schedule state, by plan name.
+    pub fn plan_states(&self) -> Result<std::collections::HashMap<String, PlanState>, StoreError> {
+        let slot = self.db()?;
+        let db = slot.get(&self.path)?;
+        let txn = db.begin_read().map_err(|e| self.db_error(e))?;
+        let table = txn.open_table(PLAN_STATE).map_err(|e| self.db_error(e))?;
+        let mut out = std::collections::HashMap::new();
+        for item in table.iter().map_err(|e| self.db_error(e))? {
+            let (key, value) = item.map_err(|e| self.db_error(e))?;
+            if let Ok(state) = serde_json::from_slice(value.value()) {
+                out.insert(key.value().to_string(), state);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Replaces the stored record of `job` (by its id).
+    pub fn put_job(&self, job: &Job) -> Result<(), StoreError> {
+        let bytes = serde_json::to_vec(job).map_err(|e| self.db_error(e))?;
+        self.write(|txn| {
+            txn.open_table(JOBS)?.insert(job.id, bytes.as_slice())?;
+            Ok(())
+        })
+    }
+
+    /// The job with id `id`.
+    pub fn job(&self, id: u64) -> Result<Job, StoreError> {
+        let slot = self.db()?;
+        let db = slot.get(&self.path)?;
+        let txn = db.begin_read().map_err(|e| self.db_error(e))?;
+        let table = txn.open_table(JOBS).map_err(|e| self.db_error(e))?;
+        let value = table
+            .get(id)
+            .map_err(|e| self.db_error(e))?
+            .ok_or(StoreError::NoSuchJob(id))?;
+        self.decode(id, value.value())
+    }
+
+    /// Every job, newest first.
+    pub fn jobs(&self) -> Result<Vec<Job>, StoreError> {
+        let slot = self.db()?;
+        let db = slot.get(&self.path)?;
+        let txn = db.begin_read().map_err(|e| self.db_error(e))?;
+        let table = txn.open_table(JOBS).map_err(|e| self.db_error(e))?;
+        let mut jobs = Vec::new();
+        for item in table.iter().map_err(|e| self.db_error(e))?.rev() {
+            let (key, value) = item.map_err(|e| self.db_error(e))?;
+            jobs.push(self.decode(key.value(), value.value())?);
+        }
+        Ok(jobs)
+    }
+
+    /// Adds or replaces a plan.
+    pub fn put_plan(&self, plan: &crate::plan::Plan) -> Result<(), StoreError> {
+        let bytes = serde_json::to_vec(plan).map_err(|e| self.db_error(e))?;
+        self.write(|txn| {
+            txn.open_table(PLANS)?
+                .insert(plan.name.as_str(), bytes.as_slice())?;
+            Ok(())
+        })
+    }
+
+    /// Removes a plan (and its schedule state); false when there was none.
+    pub fn remove_plan(&self, name: &str) -> Result<bool, StoreError> {
+        self.write(|txn| {
+            txn.open_table(PLAN_STATE)?.remove(name)?;
+            let removed = txn.open_table(PLANS)?.remove(name)?.is_some();
+            Ok(removed)
+        })
+    }
+
+    /// The plan named `name`.
+    pub fn plan(&self, name: &str) -> Result<Option<crate::plan::Plan>, StoreError> {
+        self.get_json(PLANS, name)
+    }
+
+    /// Every plan, by name.
+    pub fn plans(&self) -> Result<Vec<crate::plan::Plan>, StoreError> {
+        let slot = self.db()?;
+        let db = slot.get(&self.path)?;
+        let txn = db.begin_read().map_err(|e| self.db_error(e))?;
+        let table = txn.open_table(PLANS).map_err(|e| self.db_error(e))?;
+        let mut out = Vec::new();
+        for item in table.iter().map_err(|e| self.db_error(e))? {
+            let (_, value) = item.map_err(|e| self.db_error(e))?;
+            out.push(
+                serde_json::from_slice(value.value()).map_err(|e| StoreError::Record {
+                    path: self.path.clone(),
+                    key: 0,
+                    message: e.to_string(),
+                })?,
+            );
+        }
+        Ok(out)
+    }
+
+    /// A plan's schedule state (default when it never ran).
+    pub fn plan_state(&self, name: &str) -> Result<PlanState, StoreError> {
+        Ok(self.get_json(PLAN_STATE, name)?.unwrap_or_default())
+    }
+
+    /// Records a plan's schedule state.
+    pub fn put_plan_state(&self, name: &str, state: &PlanState) -> Result<(), StoreError> {
+        let bytes = serde_json::to_vec(state).map_err(|e| self.db_error(e))?;
+        self.write(|txn| {
+            txn.open_table(PLAN_STATE)?.insert(name, bytes.as_slice())?;
+            Ok(())
+        })
+    }
+
+    fn get_json<T: serde::de::DeserializeOwned>(
+        &self,
+        table: TableDefinition<&str, &[u8]>,
+        key: &str,
+    ) -> Result<Option<T>, StoreError> {
+        let slot = self.db()?;
+        let db = slot.get(&self.path)?;
+        let txn = db.begin_read().map_err(|e| self.db_error(e))?;
+        let table = txn.open_table(table).map_err(|e| self.db_error(e))?;
+        let Some(value) = table.get(key).map_err(|e| self.db_error(e))? else {
+            return Ok(None);
+        };
+        serde_json::from_slice(value.value())
+            .map(Some)
+            .map_err(|e| StoreError::Record {
+                path: self.path.clone(),
+                key: 0,
+                message: format!("{key}: {e}"),
+            })
+    }
+
+    fn decode(&self, key: u64, bytes: &[u8]) -> Result<Job, StoreError> {
+        serde_json::from_slice(bytes).map_err(|e| StoreError::Record {
+            path: self.path.clone(),
+            key,
+            message: e.to_string(),
+        })
+    }
+}
