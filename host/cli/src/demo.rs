@@ -2,7 +2,7 @@
 //!
 //! The demo seeds NetBox with a site and the simulated devices (idempotently), starts the
 //! device simulator in this process (real SSH/NETCONF on loopback ports), runs the seven
-//! standard collectors against it in apply mode and prints what changed. Run again, it
+//! standard collectors and the Junos L2 circuit, EVPN and OSPF collectors against it in apply mode and prints what changed. Run again, it
 //! changes nothing and says so.
 
 use std::process::ExitCode;
@@ -86,7 +86,13 @@ pub async fn run(
         sites: vec![SITE.to_string()],
         ..DeviceFilter::default()
     };
-    let spec = RunSpec::new(STANDARD_COLLECTORS.iter().copied());
+    let spec =
+        RunSpec::new(
+            STANDARD_COLLECTORS
+                .iter()
+                .copied()
+                .chain(["l2_circuits", "evpn", "ospf"]),
+        );
     let job = jobs::run_job(
         &store,
         registry,
@@ -154,7 +160,7 @@ async fn seed(nb: &NetBox, spec: &FleetSpec) -> anyhow::Result<()> {
     .await?;
     // The simulated devices' link, ARP and neighbour addresses live in 10/8 and 2001:db8::/32;
     // ARP/NDP facts are only written inside prefixes NetBox knows.
-    for prefix in ["10.0.0.0/8", "2001:db8::/32"] {
+    for prefix in ["10.0.0.0/8", "100.64.0.0/10", "2001:db8::/32"] {
         ensure(
             nb,
             "/api/ipam/prefixes/",

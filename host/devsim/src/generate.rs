@@ -241,6 +241,23 @@ pub fn device(index: usize, spec: &FleetSpec) -> GeneratedDevice {
         bgp_neighbors(index, spec, &links, true),
     );
     put("show_version.txt", show_version(&name));
+    // Junos-specific protocols, at a fixed small size (the plugin's own generators).
+    put(
+        "get-l2ckt-connection-information.xml",
+        nbfacts_junos::generate::l2circuit_connections(8),
+    );
+    put(
+        "get-evpn-instance-information.xml",
+        nbfacts_junos::generate::evpn_instance(8, 2),
+    );
+    put(
+        "get-evpn-database-information.xml",
+        nbfacts_junos::generate::evpn_database(64),
+    );
+    put(
+        "get-ospf-neighbor-informationall.xml",
+        nbfacts_junos::generate::ospf_neighbors(4),
+    );
     let lldp_detail = links
         .iter()
         .map(|l| {

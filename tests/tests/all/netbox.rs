@@ -376,7 +376,16 @@ async fn netbox_bgp_asns_and_peer_addresses() {
         .await
         .unwrap();
     println!("bgp: {} {:?}", set.counts(), set.notes);
-    assert!(set.notes.iter().any(|n| n.contains("routing plugin")));
+    let wanted = if super::netbox_plugins::expected("routing") {
+        "routing plugin is installed"
+    } else {
+        "routing plugin is not installed"
+    };
+    assert!(
+        set.notes.iter().any(|n| n.contains(wanted)),
+        "{:?}",
+        set.notes
+    );
     let outcome = reconcile::apply(&nb, &set, None).await;
     assert!(
         outcome.stopped.is_none() && outcome.refused.is_empty(),

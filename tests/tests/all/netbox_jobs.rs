@@ -311,3 +311,70 @@ async fn netbox_job_branch_mode_writes_into_a_branch_only() {
         .await
         .unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs a running NetBox: scripts/netbox up"]
+async fn netbox_job_stale_objects_are_deleted_only_when_owned_and_rollback_recreates_them() {
+    let nb = netbox();
+    ensure_setup(&nb).await.unwrap();
+    let name = format!("jobs-stale-{}", std::process::id());
+    let device = seed(&nb, &name).await;
+    let root = replay_root(&name);
+    let store = Store::open(tempfile::tempdir().unwrap().keep().join("s.redb")).unwrap();
+    // Two interfaces the device does not report: one nbfacts owns (tagged), one it does not.
+    let owned = nb
+        .create(
+            "/api/dcim/interfaces/",
+            json!({"device": device, "name": "xe-9/9/8", "type": "10gbase-x-sfpp",
+                   "tags": [{"slug": "automatically-discovered"}]}),
+        )
+        .await
+        .unwrap();
+    let foreign = nb
+        .create(
+            "/api/dcim/interfaces/",
+            json!({"device": device, "name": "xe-9/9/9", "type": "10gbase-x-sfpp"}),
+        )
+        .await
+        .unwrap();
+
+    let job = run(&nb, &store, &root, &name, Mode::Apply, &["interfaces"]).await;
+    assert_eq!(job.state, JobState::Completed, "{:#?}", job.log);
+    let set = job.results[0].changeset.as_ref().unwrap();
+    let stale: Vec<_> = set
+        .entries
+        .iter()
+        .filter(|e| e.state == nbfacts_host::reconcile::EntryState::Stale)
+        .collect();
+    assert_eq!(stale.len(), 1, "{stale:#?}");
+    assert_eq!(stale[0].object_id, owned["id"].as_u64());
+    let gone = nb
+        .get(&format!("/api/dcim/interfaces/{}/", owned["id"]), &[])
+        .await;
+    assert_eq!(
+        gone.unwrap_err().status(),
+        Some(404),
+        "owned stale interface kept"
+    );
+    nb.get(&format!("/api/dcim/interfaces/{}/", foreign["id"]), &[])
+        .await
+        .expect("an interface nbfacts does not own must never be deleted");
+
+    // Rollback recreates what the job deleted (and deletes what it created).
+    let mut record = store.job(job.id).unwrap();
+    let report = job::rollback(&nb, &mut record).await.unwrap();
+    assert!(report.complete(), "{:#?}", report.refused);
+    assert_eq!(report.recreated.len(), 1, "{report:#?}");
+    let back = nb
+        .list(
+            "/api/dcim/interfaces/",
+            &[
+                ("device_id".into(), device.to_string()),
+                ("name".into(), "xe-9/9/8".into()),
+            ],
+        )
+        .await
+        .unwrap();
+    assert_eq!(back.len(), 1);
+    assert!(nbfacts_host::reconcile::is_owned(&back[0]));
+}

@@ -28,7 +28,7 @@ use super::netbox::{netbox, seed};
 use super::{load, tight_runtime};
 
 /// Whether the running NetBox is expected to load `plugin` (`branching`, `routing`).
-fn expected(plugin: &str) -> bool {
+pub(crate) fn expected(plugin: &str) -> bool {
     std::env::var("NB_PLUGINS")
         .map(|list| list.split_whitespace().any(|p| p == plugin))
         .unwrap_or(true)
