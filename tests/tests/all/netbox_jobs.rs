@@ -2,6 +2,7 @@
 //! apply and skip, rollback (including refusing an object changed since), all through the
 //! job API that `nbfacts sync` and the scheduler use.
 
+use nbfacts_host::Registry;
 use nbfacts_host::job::{
     self, Decision, Job, JobState, Mode, ReplayConnector, ReportSelection, RunSpec, Sink, Store,
 };
@@ -9,23 +10,12 @@ use nbfacts_host::netbox::{
     AddressPreference, DeviceFilter, NetBox, PlatformMap, ensure_setup, resolve_targets,
 };
 use nbfacts_host::reconcile::{Action, Operation};
-use nbfacts_host::{Registry, Runtime, RuntimeConfig};
 use serde_json::json;
 
 use super::netbox::{netbox, seed};
 
 async fn registry() -> Registry {
-    let runtime = Runtime::new(RuntimeConfig::default()).unwrap();
-    let mut registry = Registry::new();
-    registry
-        .add(
-            runtime
-                .load(nbfacts_tests::JUNOS, "builtin:junos")
-                .await
-                .unwrap(),
-        )
-        .unwrap();
-    registry
+    nbfacts_tests::junos_registry().await
 }
 
 /// A replay root with one device directory named `name` (a copy of examples/replay/edge1).

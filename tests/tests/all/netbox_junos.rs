@@ -9,7 +9,7 @@ use nbfacts_host::job::{self, Connector, Job, JobState, Mode, RunSpec, Sink, Sto
 use nbfacts_host::netbox::{
     AddressPreference, DeviceFilter, PlatformMap, Target, ensure_setup, resolve_targets,
 };
-use nbfacts_host::{DeviceSession, Registry, ReplayDevice, Runtime, RuntimeConfig};
+use nbfacts_host::{DeviceSession, ReplayDevice};
 use nbfacts_junos::generate;
 
 use super::netbox::{netbox, seed};
@@ -54,16 +54,7 @@ fn replies() -> Memory {
 }
 
 async fn run_once(nb: &nbfacts_host::netbox::NetBox, store: &Store, name: &str) -> Job {
-    let runtime = Runtime::new(RuntimeConfig::default()).unwrap();
-    let mut registry = Registry::new();
-    registry
-        .add(
-            runtime
-                .load(nbfacts_tests::JUNOS, "builtin:junos")
-                .await
-                .unwrap(),
-        )
-        .unwrap();
+    let registry = nbfacts_tests::junos_registry().await;
     let targets = resolve_targets(
         nb,
         &DeviceFilter {
@@ -183,11 +174,7 @@ async fn netbox_l2circuits_evpn_ospf_apply_rerun_noop_and_rollback() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "needs a running NetBox: scripts/netbox up"]
 async fn netbox_junos_specific_through_the_simulator_in_report_and_branch_modes() {
-    use nbfacts_devsim::{DeviceSize, FleetSpec, Simulator, SimulatorConfig};
-    use nbfacts_host::job::SshConnector;
-    use nbfacts_host::session::{
-        CredentialProfile, HostKeyPolicy, HostKeyVerifier, SecretSource, SessionOptions,
-    };
+    use nbfacts_devsim::{DeviceSize, FleetSpec};
 
     let nb = netbox();
     ensure_setup(&nb).await.unwrap();
@@ -196,40 +183,8 @@ async fn netbox_junos_specific_through_the_simulator_in_report_and_branch_modes(
     for i in 0..2 {
         seed(&nb, &spec.name(i)).await;
     }
-    let sim = Simulator::start(SimulatorConfig::fleet(&spec))
-        .await
-        .unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let known_hosts = dir.path().join("known_hosts");
-    let lines: String = sim
-        .devices()
-        .iter()
-        .map(|d| d.known_hosts_line() + "\n")
-        .collect();
-    std::fs::write(&known_hosts, lines).unwrap();
-    let credentials = CredentialProfile::new(nbfacts_devsim::DEFAULT_USER)
-        .with_password(SecretSource::Env("PW".into()))
-        .resolve(&|_| Some(nbfacts_devsim::DEFAULT_PASSWORD.to_string()))
-        .unwrap();
-    let mut connector = SshConnector::new(
-        Arc::new(credentials),
-        Arc::new(HostKeyVerifier::new(HostKeyPolicy::Strict, &known_hosts)),
-        SessionOptions::default(),
-        830,
-    );
-    for d in sim.devices() {
-        connector = connector.with_override(&d.name, &d.addr.ip().to_string(), d.addr.port());
-    }
-    let runtime = Runtime::new(RuntimeConfig::default()).unwrap();
-    let mut registry = Registry::new();
-    registry
-        .add(
-            runtime
-                .load(nbfacts_tests::JUNOS, "builtin:junos")
-                .await
-                .unwrap(),
-        )
-        .unwrap();
+    let (sim, connector, dir) = nbfacts_tests::simulated_fleet(&spec).await;
+    let registry = nbfacts_tests::junos_registry().await;
     let store = Store::open(dir.path().join("s.redb")).unwrap();
     let collectors = ["l2_circuits", "evpn", "ospf"];
     let target = |name: String| {

@@ -12,7 +12,7 @@ use nbfacts_host::host::{ConnectorFactory, Enqueued, Host, HostConfig, Trigger};
 use nbfacts_host::job::{Connector, JobState, PlanState, Store};
 use nbfacts_host::netbox::{Target, ensure_setup};
 use nbfacts_host::plan::Plan;
-use nbfacts_host::{DeviceSession, Registry, ReplayDevice, Runtime, RuntimeConfig};
+use nbfacts_host::{DeviceSession, ReplayDevice};
 
 use super::netbox::{netbox, seed};
 
@@ -98,16 +98,7 @@ impl Connector for Conn {
 }
 
 async fn host(store: &Store, shared: Arc<Shared>, delay: Duration) -> Host {
-    let runtime = Runtime::new(RuntimeConfig::default()).unwrap();
-    let mut registry = Registry::new();
-    registry
-        .add(
-            runtime
-                .load(nbfacts_tests::JUNOS, "builtin:junos")
-                .await
-                .unwrap(),
-        )
-        .unwrap();
+    let registry = nbfacts_tests::junos_registry().await;
     Host::new(
         HostConfig {
             workers: 2,

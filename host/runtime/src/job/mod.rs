@@ -327,6 +327,7 @@ pub struct Sink {
     pub writer: NetBox,
     write_lock: Arc<tokio::sync::Mutex<()>>,
     cache: Arc<reconcile::RunCache>,
+    batch: usize,
 }
 
 impl Sink {
@@ -337,7 +338,15 @@ impl Sink {
             writer,
             write_lock: Arc::default(),
             cache: Arc::default(),
+            batch: 250,
         }
+    }
+
+    /// At most `batch` objects per bulk write request (default 250).
+    #[must_use]
+    pub fn with_batch(mut self, batch: usize) -> Self {
+        self.batch = batch.max(1);
+        self
     }
 }
 
@@ -574,7 +583,8 @@ pub async fn run_device(
                 Err(e) => result.error = Some(format!("reconciling with NetBox: {e}")),
                 Ok(set) => {
                     if mode != Mode::Report {
-                        let outcome = reconcile::apply(&sink.writer, &set, None).await;
+                        let outcome =
+                            reconcile::apply_batched(&sink.writer, &set, None, sink.batch).await;
                         if let Some(stopped) = result.record(outcome) {
                             result.error = Some(format!(
                                 "writing to NetBox stopped: {stopped}; {} object(s) were \

@@ -22,7 +22,7 @@ use regex::Regex;
 use serde_json::{Value, json};
 
 pub use changeset::{ChangeSet, Counts, Entry, EntryState, Operation};
-pub use writer::{Action, Outcome, Refused, Written, apply};
+pub use writer::{Action, Outcome, Refused, Written, apply, apply_batched};
 
 use crate::netbox::{CF_DISCOVERY_METHOD, CF_LAST_SEEN, NetBox, NetBoxError, TAG_SLUG, Target};
 

@@ -70,6 +70,18 @@ pub struct Outcome {
 
 /// Applies the entries of `set` whose ids are in `only` (all when `None`).
 pub async fn apply(netbox: &NetBox, set: &ChangeSet, only: Option<&[u32]>) -> Outcome {
+    apply_batched(netbox, set, only, BATCH).await
+}
+
+/// [`apply`] with at most `batch` objects per bulk request (1: one request per object, the
+/// way a writer without bulk support works; benchmarks compare the two).
+pub async fn apply_batched(
+    netbox: &NetBox,
+    set: &ChangeSet,
+    only: Option<&[u32]>,
+    batch: usize,
+) -> Outcome {
+    let batch = batch.max(1);
     let mut outcome = Outcome::default();
     let mut created: HashMap<String, u64> = HashMap::new();
     let selected: Vec<&Entry> = set
@@ -83,7 +95,7 @@ pub async fn apply(netbox: &NetBox, set: &ChangeSet, only: Option<&[u32]>) -> Ou
         phases.entry(e.phase).or_default().push(e);
     }
     for entries in phases.values() {
-        if let Err(e) = apply_phase(netbox, entries, &mut created, &mut outcome).await {
+        if let Err(e) = apply_phase(netbox, entries, batch, &mut created, &mut outcome).await {
             outcome.stopped = Some(e.to_string());
             return outcome;
         }
@@ -94,6 +106,7 @@ pub async fn apply(netbox: &NetBox, set: &ChangeSet, only: Option<&[u32]>) -> Ou
 async fn apply_phase(
     netbox: &NetBox,
     entries: &[&Entry],
+    batch: usize,
     created: &mut HashMap<String, u64>,
     outcome: &mut Outcome,
 ) -> Result<(), NetBoxError> {
@@ -142,7 +155,7 @@ async fn apply_phase(
     }
 
     for (endpoint, items) in creates {
-        for chunk in items.chunks(BATCH) {
+        for chunk in items.chunks(batch) {
             let mut pending: Vec<&(&Entry, &str, Value)> = chunk.iter().collect();
             // Refusals that name their items narrow the batch down; otherwise go one by one.
             for _ in 0..3 {
@@ -214,7 +227,7 @@ async fn apply_phase(
     }
 
     for (endpoint, items) in updates {
-        for chunk in items.chunks(BATCH) {
+        for chunk in items.chunks(batch) {
             let payloads: Vec<Value> = chunk.iter().map(|(_, id, p, _)| with_id(p, *id)).collect();
             match netbox.update_many(endpoint, payloads).await {
                 Ok(objects) => {
@@ -261,7 +274,7 @@ async fn apply_phase(
     }
 
     for (endpoint, items) in deletes {
-        for chunk in items.chunks(BATCH) {
+        for chunk in items.chunks(batch) {
             let ids: Vec<u64> = chunk.iter().map(|(_, id, _)| *id).collect();
             netbox.delete_many(endpoint, &ids).await?;
             for (entry, id, before) in chunk {
