@@ -87,8 +87,40 @@ async fn netbox_l2circuits_evpn_ospf_apply_rerun_noop_and_rollback() {
     let nb = netbox();
     ensure_setup(&nb).await.unwrap();
     let name = format!("pe-{}", std::process::id());
-    seed(&nb, &name).await;
+    let device = seed(&nb, &name).await;
     let store = Store::open(tempfile::tempdir().unwrap().keep().join("s.redb")).unwrap();
+    // A loopback address (the router id and local PE address) and the interface of the first
+    // OSPF neighbour, so OSPF objects can attach to it.
+    let pid = std::process::id();
+    let lo = nb
+        .create(
+            "/api/dcim/interfaces/",
+            serde_json::json!({"device": device, "name": "lo0.0", "type": "virtual"}),
+        )
+        .await
+        .unwrap();
+    nb.create(
+        "/api/ipam/ip-addresses/",
+        serde_json::json!({
+            "address": format!("10.{}.{}.{}/32", 200 + pid % 50, (pid / 50) % 250, pid % 250 + 1),
+            "assigned_object_type": "dcim.interface", "assigned_object_id": lo["id"],
+        }),
+    )
+    .await
+    .unwrap();
+    let ospf_reply = generate::ospf_neighbors(3);
+    let first_iface = ospf_reply
+        .split("<interface-name>")
+        .nth(1)
+        .and_then(|r| r.split('<').next())
+        .unwrap()
+        .to_string();
+    nb.create(
+        "/api/dcim/interfaces/",
+        serde_json::json!({"device": device, "name": first_iface, "type": "virtual"}),
+    )
+    .await
+    .unwrap();
 
     let first = run_once(&nb, &store, &name).await;
     for r in &first.results {
@@ -124,6 +156,12 @@ async fn netbox_l2circuits_evpn_ospf_apply_rerun_noop_and_rollback() {
     assert!(evpn_l2vpns > 0);
     assert!(written("evpn", "/api/dcim/mac-addresses/") > 0);
     assert!(written("ospf", "/api/extras/journal-entries/") == 1);
+    if super::netbox_plugins::expected("routing") {
+        // netbox-routing objects: the instance, and the OSPF interface on the one interface
+        // NetBox has (the others are skipped with a reason).
+        assert_eq!(written("ospf", "/api/plugins/routing/ospf/instance/"), 1);
+        assert_eq!(written("ospf", "/api/plugins/routing/ospf/interface/"), 1);
+    }
     // The routing plugin present or absent (NB_PLUGINS, see netbox_plugins.rs): a note says
     // which, and the adjacency table is journalled either way.
     let ospf_notes = &first

@@ -56,7 +56,7 @@ fn slug(text: &str) -> String {
 }
 
 /// The address this device peers from.
-async fn local_pe(ctx: &Context) -> Result<String, ReconcileError> {
+pub(crate) async fn local_pe(ctx: &Context) -> Result<String, ReconcileError> {
     let ips = ctx
         .netbox
         .list(IPS, &[("device_id".into(), ctx.device.id.to_string())])
