@@ -127,11 +127,9 @@ async fn main() {
 
 async fn seed(nb: &NetBox, site: &str, spec: &FleetSpec) {
     async fn ensure(nb: &NetBox, path: &str, key: &str, value: &str, body: Value) -> u64 {
-        let found = nb.list(path, &[(key.into(), value.into())]).await.unwrap();
-        match found.into_iter().next() {
-            Some(o) => o["id"].as_u64().unwrap(),
-            None => nb.create(path, body).await.unwrap()["id"].as_u64().unwrap(),
-        }
+        nb.get_or_create(path, key, value, body).await.unwrap()["id"]
+            .as_u64()
+            .unwrap()
     }
     let site_id = ensure(
         nb,

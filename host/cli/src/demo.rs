@@ -194,12 +194,8 @@ async fn ensure(
     value: &str,
     body: Value,
 ) -> anyhow::Result<u64> {
-    let found = nb.list(path, &[(key.into(), value.into())]).await?;
-    let object = match found.into_iter().next() {
-        Some(o) => o,
-        None => nb.create(path, body).await?,
-    };
-    object
+    nb.get_or_create(path, key, value, body)
+        .await?
         .get("id")
         .and_then(Value::as_u64)
         .with_context(|| format!("NetBox returned no id for {path} {value}"))

@@ -389,10 +389,7 @@ pub fn ssh_connector(home: &Home, args: &SshArgs) -> anyhow::Result<SshConnector
         profile = profile.with_key_file(key, None);
     }
     let credentials = profile.resolve(&|var| std::env::var(var).ok())?;
-    let policy = match args.host_key_policy {
-        PolicyArg::Strict => HostKeyPolicy::Strict,
-        PolicyArg::AcceptNew => HostKeyPolicy::AcceptNew,
-    };
+    let policy: HostKeyPolicy = args.host_key_policy.into();
     let known_hosts = args
         .known_hosts
         .clone()

@@ -21,6 +21,15 @@ pub enum PolicyArg {
     AcceptNew,
 }
 
+impl From<PolicyArg> for HostKeyPolicy {
+    fn from(p: PolicyArg) -> Self {
+        match p {
+            PolicyArg::Strict => HostKeyPolicy::Strict,
+            PolicyArg::AcceptNew => HostKeyPolicy::AcceptNew,
+        }
+    }
+}
+
 /// Flags for collecting from a device over SSH.
 #[derive(Debug, clap::Args)]
 pub struct RemoteArgs {
@@ -136,10 +145,7 @@ pub async fn open(
     let policy = if !args.fingerprints.is_empty() {
         HostKeyPolicy::Pinned(args.fingerprints.clone())
     } else {
-        match args.host_key_policy {
-            PolicyArg::Strict => HostKeyPolicy::Strict,
-            PolicyArg::AcceptNew => HostKeyPolicy::AcceptNew,
-        }
+        args.host_key_policy.into()
     };
     let known_hosts = args.known_hosts.clone().unwrap_or(default_known_hosts);
     let verifier = Arc::new(HostKeyVerifier::new(policy, known_hosts));

@@ -99,11 +99,7 @@ async fn seed(nb: &NetBox) -> Result<(), Box<dyn std::error::Error>> {
         value: &str,
         body: Value,
     ) -> Result<Value, Box<dyn std::error::Error>> {
-        let found = nb.list(path, &[(key.into(), value.into())]).await?;
-        Ok(match found.into_iter().next() {
-            Some(o) => o,
-            None => nb.create(path, body).await?,
-        })
+        Ok(nb.get_or_create(path, key, value, body).await?)
     }
     let site = ensure(
         nb,

@@ -325,6 +325,11 @@ impl Host {
         &self.inner.registry
     }
 
+    /// Runs waiting in the queue.
+    pub fn queue_len(&self) -> usize {
+        lock(&self.inner.queue).len()
+    }
+
     /// Job events from now on.
     pub fn subscribe(&self) -> broadcast::Receiver<JobEvent> {
         self.inner.events.subscribe()
@@ -512,17 +517,10 @@ impl Host {
         flag.store(true, Ordering::Relaxed);
         let removed = {
             let mut queue = lock(&self.inner.queue);
-            let before = queue.len();
-            let removed: Vec<Queued> = {
-                let (gone, keep): (Vec<Queued>, Vec<Queued>) =
-                    queue.drain(..).partition(|q| q.job == job);
-                *queue = keep;
-                gone
-            };
-            debug_assert!(before >= queue.len());
-            removed
+            let position = queue.iter().position(|q| q.job == job);
+            position.map(|i| queue.swap_remove(i))
         };
-        for q in removed {
+        if let Some(q) = removed {
             lock(&self.inner.pending).remove(&q.key);
             lock(&self.inner.cancels).remove(&job);
             let mut record = self.inner.store.job(job)?;

@@ -20,21 +20,9 @@ pub(crate) fn netbox() -> NetBox {
 }
 
 async fn get_or_create(nb: &NetBox, path: &str, key: &str, value: &str, body: Value) -> u64 {
-    let found = nb.list(path, &[(key.into(), value.into())]).await.unwrap();
-    if let Some(o) = found.first() {
-        return o["id"].as_u64().unwrap();
-    }
-    match nb.create(path, body).await {
-        Ok(o) => o["id"].as_u64().unwrap(),
-        // Tests run in parallel: on an empty NetBox another test may have created it just now.
-        Err(e) if e.is_validation() => {
-            let found = nb.list(path, &[(key.into(), value.into())]).await.unwrap();
-            found.first().unwrap_or_else(|| panic!("{e}"))["id"]
-                .as_u64()
-                .unwrap()
-        }
-        Err(e) => panic!("{e}"),
-    }
+    nb.get_or_create(path, key, value, body).await.unwrap()["id"]
+        .as_u64()
+        .unwrap()
 }
 
 pub(crate) async fn seed(nb: &NetBox, name: &str) -> u64 {

@@ -14,6 +14,11 @@ use nbfacts_junos::generate;
 
 use super::netbox::{netbox, seed};
 
+/// Both tests here collect the same generated EVPN MACs, and MAC objects are shared by every
+/// device that sees them: run concurrently, one test's writes would show up as changes in the
+/// other's re-run. They take turns.
+static SHARED_MACS: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 struct Memory(HashMap<String, Arc<str>>);
 
 impl Connector for Memory {
@@ -84,6 +89,7 @@ async fn run_once(nb: &nbfacts_host::netbox::NetBox, store: &Store, name: &str) 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "needs a running NetBox: scripts/netbox up"]
 async fn netbox_l2circuits_evpn_ospf_apply_rerun_noop_and_rollback() {
+    let _turn = SHARED_MACS.lock().await;
     let nb = netbox();
     ensure_setup(&nb).await.unwrap();
     let name = format!("pe-{}", std::process::id());
@@ -212,6 +218,7 @@ async fn netbox_l2circuits_evpn_ospf_apply_rerun_noop_and_rollback() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "needs a running NetBox: scripts/netbox up"]
 async fn netbox_junos_specific_through_the_simulator_in_report_and_branch_modes() {
+    let _turn = SHARED_MACS.lock().await;
     use nbfacts_devsim::{DeviceSize, FleetSpec};
 
     let nb = netbox();

@@ -387,7 +387,7 @@ async fn healthz(State(state): State<Shared>) -> Response {
         .plans()
         .map(|_| ())
         .map_err(|e| e.to_string());
-    let queue = queue_length(&state.host.metrics_text());
+    let queue = state.host.queue_len();
     let ok = store.is_ok();
     let body = json!({
         "ok": ok,
@@ -400,14 +400,6 @@ async fn healthz(State(state): State<Shared>) -> Response {
         StatusCode::SERVICE_UNAVAILABLE
     };
     json_response(status, body)
-}
-
-/// The `nbfacts_queue_length` gauge of the metrics text.
-fn queue_length(metrics: &str) -> Option<u64> {
-    metrics
-        .lines()
-        .find_map(|l| l.strip_prefix("nbfacts_queue_length "))
-        .and_then(|v| v.trim().parse().ok())
 }
 
 async fn metrics(State(state): State<Shared>) -> Response {
@@ -644,11 +636,5 @@ mod tests {
                 );
             }
         }
-    }
-
-    #[test]
-    fn queue_length_is_read_from_the_metrics() {
-        let text = "# TYPE nbfacts_queue_length gauge\nnbfacts_queue_length 3\n";
-        assert_eq!(queue_length(text), Some(3));
     }
 }

@@ -120,6 +120,9 @@ pub struct CollectionResult {
     /// The failure was transient (connection, timeout): worth another attempt.
     #[serde(default)]
     pub retryable: bool,
+    /// The plugin was stopped by the sandbox (a limit) or crashed.
+    #[serde(default)]
+    pub trapped: bool,
     /// Milliseconds spent reconciling and writing.
     pub write_ms: u64,
 }
@@ -214,13 +217,6 @@ impl Job {
     /// Objects written by the job.
     pub fn writes(&self) -> usize {
         self.results.iter().map(|r| r.written.len()).sum()
-    }
-
-    /// The result for `device` and `collector`.
-    pub fn result_mut(&mut self, device: &str, collector: &str) -> Option<&mut CollectionResult> {
-        self.results
-            .iter_mut()
-            .find(|r| r.device == device && r.collector == collector)
     }
 
     fn settle(&mut self) {
@@ -577,6 +573,10 @@ pub async fn run_device(
         match facts {
             Err(e) => {
                 result.retryable = is_transient(&e);
+                result.trapped = matches!(
+                    e,
+                    crate::CollectionError::Limit { .. } | crate::CollectionError::Crashed { .. }
+                );
                 result.error = Some(e.to_string());
             }
             Ok(facts) => match reconcile_facts(&ctx, &facts, spec).await {

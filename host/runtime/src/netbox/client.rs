@@ -296,6 +296,29 @@ impl NetBox {
         .await
     }
 
+    /// The object of `path` whose `key` filter equals `value`, created from `body` when there
+    /// is none. When the create is refused because someone created it meanwhile (a unique
+    /// constraint), the object is read again instead of failing.
+    pub async fn get_or_create(
+        &self,
+        path: &str,
+        key: &str,
+        value: &str,
+        body: Value,
+    ) -> Result<Value, NetBoxError> {
+        let query = [(key.to_string(), value.to_string())];
+        if let Some(found) = self.list(path, &query).await?.into_iter().next() {
+            return Ok(found);
+        }
+        match self.create(path, body).await {
+            Ok(created) => Ok(created),
+            Err(e) if e.is_validation() => {
+                self.list(path, &query).await?.into_iter().next().ok_or(e)
+            }
+            Err(e) => Err(e),
+        }
+    }
+
     /// Updates objects with one request; each item carries its `id`.
     pub async fn update_many(
         &self,

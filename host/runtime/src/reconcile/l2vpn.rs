@@ -129,18 +129,16 @@ pub async fn reconcile_l2_circuits(
         .filter_map(id_of)
         .map(|id| id.to_string())
         .collect();
-    let journals = if l2vpn_ids.is_empty() {
-        Vec::new()
-    } else {
-        ctx.netbox
-            .list_any(
-                JOURNAL,
-                &[("assigned_object_type".into(), "vpn.l2vpn".into())],
-                "assigned_object_id",
-                &l2vpn_ids,
-            )
-            .await?
-    };
+    // `list_any` makes no request for an empty list.
+    let journals = ctx
+        .netbox
+        .list_any(
+            JOURNAL,
+            &[("assigned_object_type".into(), "vpn.l2vpn".into())],
+            "assigned_object_id",
+            &l2vpn_ids,
+        )
+        .await?;
 
     for (circuit, name) in circuits.iter().zip(&names) {
         let label = format!(
@@ -413,28 +411,21 @@ pub async fn reconcile_evpn(ctx: &Context, facts: &Evpn) -> Result<ChangeSet, Re
             .filter(|w| w.vlan > 0)
             .map(|w| w.vlan.to_string())
             .collect();
-        let vlans = if vids.is_empty() {
-            Vec::new()
-        } else {
-            ctx.netbox.list_any(VLANS, &[], "vid", &vids).await?
-        };
+        let vlans = ctx.netbox.list_any(VLANS, &[], "vid", &vids).await?;
         let vlan_ids: Vec<String> = vlans
             .iter()
             .filter_map(id_of)
             .map(|i| i.to_string())
             .collect();
-        let vlan_terms = if vlan_ids.is_empty() {
-            Vec::new()
-        } else {
-            ctx.netbox
-                .list_any(
-                    TERMINATIONS,
-                    &[("assigned_object_type".into(), "ipam.vlan".into())],
-                    "assigned_object_id",
-                    &vlan_ids,
-                )
-                .await?
-        };
+        let vlan_terms = ctx
+            .netbox
+            .list_any(
+                TERMINATIONS,
+                &[("assigned_object_type".into(), "ipam.vlan".into())],
+                "assigned_object_id",
+                &vlan_ids,
+            )
+            .await?;
 
         for w in &wants {
             let label = format!("{} ({} {})", w.name, w.kind, w.instance.name);
