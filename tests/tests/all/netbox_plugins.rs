@@ -1,5 +1,5 @@
 //! The optional NetBox plugins nbfacts integrates with, against a real NetBox: netbox-branching
-//! (jobs write into a branch) and netbox-routing (detected by the BGP reconciler).
+//! (jobs write into a branch) and netbox-routing (BGP sessions written into it when present).
 //!
 //! `scripts/netbox up` enables both. The tests read `NB_PLUGINS` (the variable the script uses)
 //! to know which plugins to expect, so the "absent" cases run with:
@@ -11,17 +11,21 @@
 //! scripts/netbox restart                          # back to both plugins
 //! ```
 
+use std::collections::HashMap;
+use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use nbfacts_host::job::{self, Connector, Job, JobState, Mode, RunSpec, Sink, Store};
 use nbfacts_host::netbox::branch::{
     self, BranchError, BranchOptions, branching_installed, ensure_branch, find_branch,
 };
 use nbfacts_host::netbox::{
-    AddressPreference, DeviceFilter, NetBox, PlatformMap, Target, ensure_setup, resolve_targets,
+    AddressPreference, DeviceFilter, NetBox, PlatformMap, TAG_SLUG, Target, ensure_setup,
+    resolve_targets,
 };
-use nbfacts_host::reconcile::{self, Context};
-use nbfacts_host::{CollectRequest, Facts, ReplayDevice};
+use nbfacts_host::reconcile::{self, Action, Context, EntryState};
+use nbfacts_host::{CollectRequest, DeviceSession, Facts, ReplayDevice};
 use serde_json::json;
 
 use super::netbox::{netbox, seed};
@@ -169,4 +173,258 @@ async fn netbox_branch_takes_writes_that_main_does_not_see() {
 
     branch::delete_branch(&nb, branch.id).await.unwrap();
     assert!(find_branch(&nb, &job).await.unwrap().is_none());
+}
+
+const BGP_ROUTERS: &str = "/api/plugins/routing/bgp/router/";
+const BGP_SCOPES: &str = "/api/plugins/routing/bgp/scope/";
+const BGP_PEERS: &str = "/api/plugins/routing/bgp/peer/";
+
+/// Replies from memory, whatever the device.
+struct Memory(HashMap<String, Arc<str>>);
+
+impl Connector for Memory {
+    fn open(&self, target: &Target) -> Result<Arc<dyn DeviceSession>, String> {
+        Ok(Arc::new(ReplayDevice::from_memory(
+            &target.name,
+            "junos",
+            self.0.clone(),
+        )))
+    }
+}
+
+/// edge1's BGP replies (four peers in the global table, local AS 65000) with addresses and AS
+/// numbers of this test process: ASNs and peer addresses are shared by every device that sees
+/// them, and the rollback at the end must be free to delete the ones this test created.
+/// `drop_last` removes the fourth neighbour.
+fn bgp_replies(drop_last: bool) -> (Memory, [IpAddr; 4], i64) {
+    let pid = std::process::id();
+    // IPv6 documentation space, tagged with the process id (the IPv4 test ranges are taken
+    // by the simulator and generated replies).
+    let net = format!("2001:db8:b9b:{:x}:{:x}::", pid >> 16, pid & 0xffff);
+    let base = 4_200_000_000 + i64::from(pid % 1_000_000) * 10;
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/replay/edge1");
+    let mut files = HashMap::new();
+    for file in [
+        "get-instance-information.xml",
+        "get-bgp-neighbor-information.xml",
+        "get-bgp-neighbor-informationmaster.xml",
+        "get-bgp-summary-informationmaster.xml",
+    ] {
+        let mut text = std::fs::read_to_string(dir.join(file))
+            .unwrap()
+            .replace("198.51.100.", &net)
+            .replace(">65000<", &format!(">{}<", base + 9));
+        for n in 0..4 {
+            text = text.replace(&format!(">6510{n}<"), &format!(">{}<", base + n));
+        }
+        if drop_last {
+            if let Some(start) = text.rfind("<bgp-peer style=\"detail\">") {
+                let end = start + text[start..].find("</bgp-peer>").unwrap() + "</bgp-peer>".len();
+                text.replace_range(start..end, "");
+            }
+            let last = format!("{net}4<");
+            text = text
+                .lines()
+                .filter(|l| !l.contains(&last))
+                .collect::<Vec<_>>()
+                .join("\n");
+        }
+        files.insert(file.to_string(), Arc::from(text.as_str()));
+    }
+    let addresses = [1, 2, 3, 4].map(|h| format!("{net}{h}").parse().unwrap());
+    (Memory(files), addresses, base + 9)
+}
+
+async fn bgp_job(nb: &NetBox, store: &Store, name: &str, replies: &Memory) -> Job {
+    let registry = nbfacts_tests::junos_registry().await;
+    let targets = vec![target(nb, name).await];
+    let mut job = Job::new("bgp-routing", Mode::Apply);
+    store.create_job(&mut job).unwrap();
+    job::run(
+        &mut job,
+        &registry,
+        replies,
+        &Sink::new(nb.clone(), nb.clone()),
+        &targets,
+        &RunSpec::new(["bgp"]),
+    )
+    .await;
+    store.put_job(&job).unwrap();
+    assert_eq!(job.state, JobState::Completed, "{:#?}", job.log);
+    assert!(
+        job.results.iter().all(|r| r.refused.is_empty()),
+        "{:#?}",
+        job.results
+    );
+    job
+}
+
+fn written(job: &Job, endpoint: &str, action: Action) -> usize {
+    job.results
+        .iter()
+        .flat_map(|r| r.written.iter())
+        .filter(|w| w.endpoint == endpoint && w.action == action)
+        .count()
+}
+
+fn entries(job: &Job) -> Vec<&reconcile::Entry> {
+    job.results
+        .iter()
+        .filter_map(|r| r.changeset.as_ref())
+        .flat_map(|c| c.entries.iter())
+        .collect()
+}
+
+/// BGP through a job with netbox-routing present: the first run creates the router, the scope
+/// and a peer per neighbour; a re-run writes nothing; a neighbour the device drops goes stale
+/// and is deleted (and a rollback of that brings it back, still owned); the rollback of the
+/// first job removes every routing object it created. Without the plugin (NB_PLUGINS, see the
+/// header): ASNs and peer addresses only, and no routing entries at all.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs a running NetBox: scripts/netbox up"]
+async fn netbox_plugins_bgp_sessions_in_netbox_routing() {
+    let nb = netbox();
+    ensure_setup(&nb).await.unwrap();
+    let name = unique("bgprt");
+    let device = seed(&nb, &name).await;
+    let store = Store::open(tempfile::tempdir().unwrap().keep().join("s.redb")).unwrap();
+    let (all, addresses, local_as) = bgp_replies(false);
+
+    let first = bgp_job(&nb, &store, &name, &all).await;
+    let notes: Vec<&String> = first
+        .results
+        .iter()
+        .filter_map(|r| r.changeset.as_ref())
+        .flat_map(|c| c.notes.iter())
+        .collect();
+    // The remote ASes; with the plugin the local one too (the router's).
+    let asns = if expected("routing") { 5 } else { 4 };
+    assert_eq!(written(&first, "/api/ipam/asns/", Action::Created), asns);
+    assert_eq!(
+        written(&first, "/api/ipam/ip-addresses/", Action::Created),
+        4
+    );
+    if !expected("routing") {
+        assert!(
+            notes
+                .iter()
+                .any(|n| n.contains("routing plugin is not installed")),
+            "{notes:?}"
+        );
+        assert!(
+            entries(&first)
+                .iter()
+                .all(|e| !e.object_type.starts_with("netbox_routing")),
+            "{:#?}",
+            entries(&first)
+        );
+        let second = bgp_job(&nb, &store, &name, &all).await;
+        assert_eq!(second.writes(), 0);
+        let mut record = store.job(first.id).unwrap();
+        let report = job::rollback(&nb, &mut record).await.unwrap();
+        assert!(report.complete(), "{:#?}", report.refused);
+        return;
+    }
+    assert!(
+        notes
+            .iter()
+            .any(|n| n.contains("routing plugin is installed")),
+        "{notes:?}"
+    );
+    assert_eq!(written(&first, BGP_ROUTERS, Action::Created), 1);
+    assert_eq!(written(&first, BGP_SCOPES, Action::Created), 1);
+    assert_eq!(written(&first, BGP_PEERS, Action::Created), 4);
+    let device_q = [("device_id".to_string(), device.to_string())];
+    let routers = nb.list(BGP_ROUTERS, &device_q).await.unwrap();
+    assert_eq!(routers.len(), 1);
+    assert_eq!(routers[0]["asn"]["asn"], json!(local_as));
+    let router = routers[0]["id"].as_u64().unwrap().to_string();
+    let scopes = nb
+        .list(BGP_SCOPES, &[("router_id".to_string(), router.clone())])
+        .await
+        .unwrap();
+    assert_eq!(scopes.len(), 1);
+    assert!(scopes[0]["vrf"].is_null(), "global table: no VRF");
+    let scope = scopes[0]["id"].as_u64().unwrap().to_string();
+    let scope_q = [("scope_id".to_string(), scope.clone())];
+    let peers = nb.list(BGP_PEERS, &scope_q).await.unwrap();
+    let mut got: Vec<(IpAddr, i64)> = peers
+        .iter()
+        .map(|p| {
+            let address = p["peer"]["address"].as_str().unwrap();
+            let address = address.split('/').next().unwrap().parse().unwrap();
+            (address, p["remote_as"]["asn"].as_i64().unwrap())
+        })
+        .collect();
+    got.sort();
+    let want: Vec<(IpAddr, i64)> = addresses.into_iter().zip(local_as - 9..).collect();
+    assert_eq!(got, want);
+    // Owned: the plugin does not return tags, but filters by them (not by `id`, though).
+    let tag = ("tag".to_string(), TAG_SLUG.to_string());
+    let owned = |endpoint: &'static str, key: &'static str, value: String| {
+        let nb = nb.clone();
+        let query = [tag.clone(), (key.to_string(), value)];
+        async move { nb.list(endpoint, &query).await.unwrap().len() }
+    };
+    assert_eq!(owned(BGP_ROUTERS, "device_id", device.to_string()).await, 1);
+    assert_eq!(owned(BGP_SCOPES, "router_id", router.clone()).await, 1);
+    assert_eq!(owned(BGP_PEERS, "scope_id", scope.clone()).await, 4);
+
+    // A re-run on the unchanged device writes nothing.
+    let before = nb.counts();
+    let second = bgp_job(&nb, &store, &name, &all).await;
+    assert_eq!(second.writes(), 0, "{:#?}", entries(&second));
+    assert_eq!(nb.counts().writes, before.writes, "a re-run must not write");
+    assert!(
+        entries(&second)
+            .iter()
+            .all(|e| e.state == EntryState::Confirmed)
+    );
+    // Reads: the device lookup, the status, ASNs, peer addresses, and the plugin's routers,
+    // scopes and peers.
+    let reads = nb.counts().reads - before.reads;
+    println!("re-run of bgp with netbox-routing: {reads} reads (device lookup included), 0 writes");
+    assert!(reads <= 7, "{reads} reads on an unchanged device");
+
+    // The device drops a neighbour: its peer is stale and deleted, the others stay.
+    let (fewer, _, _) = bgp_replies(true);
+    let third = bgp_job(&nb, &store, &name, &fewer).await;
+    let stale: Vec<_> = entries(&third)
+        .into_iter()
+        .filter(|e| e.state == EntryState::Stale)
+        .collect();
+    assert_eq!(stale.len(), 1, "{stale:#?}");
+    assert!(
+        stale[0].label.contains(&addresses[3].to_string()),
+        "{}",
+        stale[0].label
+    );
+    assert_eq!(third.writes(), 1);
+    assert_eq!(written(&third, BGP_PEERS, Action::Deleted), 1);
+    assert_eq!(nb.list(BGP_PEERS, &scope_q).await.unwrap().len(), 3);
+    // Undoing that brings the peer back, still owned: the next run deletes it again.
+    let mut record = store.job(third.id).unwrap();
+    let report = job::rollback(&nb, &mut record).await.unwrap();
+    assert!(report.complete(), "{:#?}", report.refused);
+    assert_eq!(owned(BGP_PEERS, "scope_id", scope.clone()).await, 4);
+    let fourth = bgp_job(&nb, &store, &name, &fewer).await;
+    assert_eq!(written(&fourth, BGP_PEERS, Action::Deleted), 1);
+    assert_eq!(fourth.writes(), 1);
+
+    // Rolling back the first job removes what it created: peers, scope, router, addresses, ASNs.
+    let mut record = store.job(first.id).unwrap();
+    let report = job::rollback(&nb, &mut record).await.unwrap();
+    assert!(report.complete(), "{:#?}", report.refused);
+    assert!(nb.list(BGP_ROUTERS, &device_q).await.unwrap().is_empty());
+    assert!(
+        nb.list(BGP_PEERS, &[("q".into(), addresses[0].to_string())])
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let asn = nb
+        .list("/api/ipam/asns/", &[("asn".into(), local_as.to_string())])
+        .await
+        .unwrap();
+    assert!(asn.is_empty(), "{asn:?}");
 }

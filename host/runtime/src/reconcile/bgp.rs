@@ -3,12 +3,17 @@
 //! instance names the VRF; `global` is no VRF).
 //!
 //! Whether the NetBox routing plugin is installed is read from `/api/status/` at run time; the
-//! change set says so in a note. Writing BGP session objects through the plugin is not done yet
-//! (the note says that too), so with or without the plugin the writes are ASNs and peer IPs.
+//! change set says so in a note. With the plugin, the sessions are written to it as well (see
+//! [`routing`]): a BGP router per device and local AS (whose ASN object is then needed too), a
+//! scope per routing instance, a peer per neighbour. Without it, the writes are ASNs and peer
+//! IPs only.
 
-use std::collections::BTreeSet;
+mod routing;
 
-use nbfacts_sdk::Bgp;
+use std::collections::{BTreeMap, BTreeSet};
+use std::net::IpAddr;
+
+use nbfacts_sdk::{Bgp, BgpInstance};
 use serde_json::{Value, json};
 
 use super::{
@@ -48,6 +53,20 @@ pub async fn routing_plugin_installed(ctx: &Context) -> Result<bool, ReconcileEr
         .is_some_and(|p| p.keys().any(|k| k == "netbox_routing")))
 }
 
+/// The AS a routing instance speaks as: the instance's, else the first one its peers report
+/// (0 when unknown).
+fn local_as(instance: &BgpInstance) -> i64 {
+    if instance.local_as > 0 {
+        return instance.local_as;
+    }
+    instance
+        .peers
+        .iter()
+        .map(|p| p.local_as)
+        .find(|a| *a > 0)
+        .unwrap_or(0)
+}
+
 /// Builds the change set for the BGP facts of one device.
 pub async fn reconcile(
     ctx: &Context,
@@ -55,10 +74,11 @@ pub async fn reconcile(
     policy: &AsnPolicy,
 ) -> Result<ChangeSet, ReconcileError> {
     let mut set = ChangeSet::new(&ctx.device.name, "bgp");
-    if routing_plugin_installed(ctx).await? {
+    let routing = routing_plugin_installed(ctx).await?;
+    if routing {
         set.notes.push(
-            "The NetBox routing plugin is installed; nbfacts does not write BGP session objects yet, \
-             only ASNs and peer IP addresses."
+            "The NetBox routing plugin is installed: BGP routers, scopes and peers are written \
+             to it, with the ASNs and peer IP addresses they refer to."
                 .into(),
         );
     } else {
@@ -67,22 +87,35 @@ pub async fn reconcile(
                 .into(),
         );
     }
-    let peers: Vec<(&str, &nbfacts_sdk::BgpPeer)> = facts
+    let peers: Vec<(&BgpInstance, &nbfacts_sdk::BgpPeer)> = facts
         .instances
         .iter()
-        .flat_map(|i| i.peers.iter().map(move |p| (i.name.as_str(), p)))
+        .flat_map(|i| i.peers.iter().map(move |p| (i, p)))
         .filter(|(_, p)| !p.summary_only)
         .collect();
-    if peers.is_empty() {
+    // With the plugin, a device without peers still has its stale BGP peers removed.
+    if peers.is_empty() && !routing {
         return Ok(set);
     }
 
-    // ASNs.
-    let asns: BTreeSet<i64> = peers
+    // ASNs: the remote ones, and with the plugin the local ones (a BGP router needs its ASN).
+    let mut asns: BTreeSet<i64> = peers
         .iter()
         .map(|(_, p)| p.remote_as)
         .filter(|a| *a > 0)
         .collect();
+    if routing {
+        asns.extend(
+            facts
+                .instances
+                .iter()
+                .filter(|i| i.peers.iter().any(|p| !p.summary_only))
+                .map(local_as)
+                .filter(|a| *a > 0),
+        );
+    }
+    // ASN → the ASN object (its id, or a reference to the entry creating it).
+    let mut asn_refs: BTreeMap<i64, Value> = BTreeMap::new();
     let wanted: Vec<String> = asns.iter().map(i64::to_string).collect();
     let existing = ctx.netbox.list_any(ASNS, &[], "asn", &wanted).await?;
     let missing: Vec<i64> = asns
@@ -99,6 +132,9 @@ pub async fn reconcile(
             .iter()
             .find(|e| e.get("asn").and_then(Value::as_i64) == Some(*asn))
             .and_then(id_of);
+        if let Some(id) = id {
+            asn_refs.insert(*asn, json!(id));
+        }
         set.push(
             EntryState::Confirmed,
             "ipam.asn",
@@ -158,6 +194,13 @@ pub async fn reconcile(
                 );
                 continue;
             }
+            let key = format!("asn:{asn}");
+            asn_refs.insert(asn, json!({ "$ref": key }));
+            let reason = if peers.iter().any(|(_, p)| p.remote_as == asn) {
+                format!("remote AS of a BGP peer of {}", ctx.device.name)
+            } else {
+                format!("local AS of {} (its BGP router)", ctx.device.name)
+            };
             set.push(
                 EntryState::New,
                 "ipam.asn",
@@ -171,18 +214,21 @@ pub async fn reconcile(
                         "tags": owned_tags(),
                         "custom_fields": fact_fields("bgp", &ctx.now),
                     }),
-                    key: format!("asn:{asn}"),
+                    key,
                 },
-                format!("remote AS of a BGP peer of {}", ctx.device.name),
+                reason,
                 1,
             );
         }
     }
 
     // Peer addresses, in the instance's VRF.
-    let vrf_names: Vec<String> = peers
+    // (With the plugin, the VRFs of summary-only peers too: they keep their peer objects.)
+    let vrf_names: Vec<String> = facts
+        .instances
         .iter()
-        .map(|(i, _)| i.to_string())
+        .filter(|i| routing || i.peers.iter().any(|p| !p.summary_only))
+        .map(|i| i.name.clone())
         .filter(|i| i != "global")
         .collect::<BTreeSet<_>>()
         .into_iter()
@@ -192,55 +238,58 @@ pub async fn reconcile(
     } else {
         ctx.netbox.list_any(VRFS, &[], "name", &vrf_names).await?
     };
+    // The instance's VRF: `Some(None)` for the global table, `None` when NetBox lacks the VRF.
+    let vrf_of = |instance: &str| -> Option<Option<u64>> {
+        if instance == "global" {
+            return Some(None);
+        }
+        vrfs.iter()
+            .find(|v| v.get("name").and_then(Value::as_str) == Some(instance))
+            .map(id_of)
+    };
     let addresses: Vec<String> = peers
         .iter()
         .map(|(_, p)| p.remote_address.clone())
         .collect();
     let existing_ips = ctx.netbox.list_any(IPS, &[], "address", &addresses).await?;
-    let mut done = BTreeSet::new();
-    for (instance, peer) in peers {
-        let Ok(ip) = peer.remote_address.parse::<std::net::IpAddr>() else {
+    // (address, VRF) → the IP address object (its id, or a reference to the entry creating it).
+    let mut ip_refs: BTreeMap<(IpAddr, Option<u64>), Value> = BTreeMap::new();
+    for (instance, peer) in &peers {
+        let instance = instance.name.as_str();
+        let Ok(ip) = peer.remote_address.parse::<IpAddr>() else {
             continue;
         };
         let label = format!("{ip} (BGP peer of {} in {instance})", ctx.device.name);
-        let vrf = if instance == "global" {
-            None
-        } else {
-            match vrfs
-                .iter()
-                .find(|v| v.get("name").and_then(Value::as_str) == Some(instance))
-            {
-                Some(v) => id_of(v),
-                None => {
-                    set.push(
-                        EntryState::Skipped,
-                        "ipam.ipaddress",
-                        None,
-                        label,
-                        Operation::None,
-                        format!("VRF {instance:?} does not exist in NetBox"),
-                        2,
-                    );
-                    continue;
-                }
-            }
+        let Some(vrf) = vrf_of(instance) else {
+            set.push(
+                EntryState::Skipped,
+                "ipam.ipaddress",
+                None,
+                label,
+                Operation::None,
+                format!("VRF {instance:?} does not exist in NetBox"),
+                2,
+            );
+            continue;
         };
-        if !done.insert((ip, vrf)) {
+        if ip_refs.contains_key(&(ip, vrf)) {
             continue;
         }
         let found = existing_ips.iter().find(|e| {
             e.get("address")
                 .and_then(Value::as_str)
                 .and_then(|a| a.split('/').next())
-                .and_then(|a| a.parse::<std::net::IpAddr>().ok())
+                .and_then(|a| a.parse::<IpAddr>().ok())
                 == Some(ip)
                 && e.pointer("/vrf/id").and_then(Value::as_u64) == vrf
         });
         if let Some(found) = found {
+            let id = id_of(found);
+            ip_refs.insert((ip, vrf), id.map_or(Value::Null, |id| json!(id)));
             set.push(
                 EntryState::Confirmed,
                 "ipam.ipaddress",
-                id_of(found),
+                id,
                 label,
                 Operation::None,
                 "already in NetBox",
@@ -259,6 +308,8 @@ pub async fn reconcile(
         if let Some(vrf) = vrf {
             set_field(&mut payload, "vrf", json!(vrf));
         }
+        let key = format!("ip:{ip}:{vrf:?}");
+        ip_refs.insert((ip, vrf), json!({ "$ref": key }));
         set.push(
             EntryState::New,
             "ipam.ipaddress",
@@ -267,11 +318,51 @@ pub async fn reconcile(
             Operation::Create {
                 endpoint: IPS.into(),
                 payload,
-                key: format!("ip:{ip}:{vrf:?}"),
+                key,
             },
             "BGP peer address",
             2,
         );
     }
+    if !routing {
+        return Ok(set);
+    }
+
+    // netbox-routing: the sessions whose address has an IP address object, and every peer the
+    // device reports (summary-only ones too), which keeps their peer objects from going stale.
+    let mut sessions = Vec::new();
+    for (instance, peer) in &peers {
+        let Ok(address) = peer.remote_address.parse::<IpAddr>() else {
+            continue;
+        };
+        let Some(vrf) = vrf_of(&instance.name) else {
+            continue;
+        };
+        let Some(ip) = ip_refs.get(&(address, vrf)).filter(|r| !r.is_null()) else {
+            continue;
+        };
+        sessions.push(routing::Session {
+            instance: instance.name.clone(),
+            vrf,
+            local_as: local_as(instance),
+            address,
+            remote_as: asn_refs.get(&peer.remote_as).cloned(),
+            remote_as_number: peer.remote_as,
+            enabled: peer.is_enabled,
+            ip: ip.clone(),
+        });
+    }
+    let mut reported = BTreeSet::new();
+    for instance in &facts.instances {
+        let Some(vrf) = vrf_of(&instance.name) else {
+            continue;
+        };
+        for peer in &instance.peers {
+            if let Ok(address) = peer.remote_address.parse::<IpAddr>() {
+                reported.insert((local_as(instance), vrf, address));
+            }
+        }
+    }
+    routing::routing_objects(ctx, &sessions, &reported, &asn_refs, &mut set).await?;
     Ok(set)
 }

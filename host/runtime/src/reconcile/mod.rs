@@ -42,11 +42,12 @@ pub struct Context {
 }
 
 /// NetBox reads that do not depend on the device, made once per run: the prefix list (ARP,
-/// NDP, OSPF) and the status (installed plugins).
+/// NDP, OSPF), the status (installed plugins) and the object type id of devices (BGP routers).
 #[derive(Debug, Default)]
 pub struct RunCache {
     prefixes: tokio::sync::OnceCell<std::sync::Arc<Vec<Value>>>,
     status: tokio::sync::OnceCell<Value>,
+    device_type: tokio::sync::OnceCell<Option<u64>>,
 }
 
 impl RunCache {
@@ -72,6 +73,22 @@ impl RunCache {
             .get_or_try_init(|| async { netbox.get("/api/status/", &[]).await })
             .await
             .cloned()
+    }
+
+    /// The id of the object type `dcim.device`, for generic references that take an id
+    /// (netbox-routing's BGP router); `None` if NetBox does not list it.
+    pub async fn device_object_type(&self, netbox: &NetBox) -> Result<Option<u64>, NetBoxError> {
+        self.device_type
+            .get_or_try_init(|| async {
+                let query = [
+                    ("app_label".to_string(), "dcim".to_string()),
+                    ("model".to_string(), "device".to_string()),
+                ];
+                let types = netbox.list("/api/core/object-types/", &query).await?;
+                Ok(types.first().and_then(id_of))
+            })
+            .await
+            .copied()
     }
 }
 
