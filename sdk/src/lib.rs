@@ -75,6 +75,9 @@
 //! * The [`Device`] trait is what parsers see. In the component it is the host's session; in
 //!   native tests it is [`testing::FakeDevice`], which replays recorded replies with the same
 //!   rules as the host's replay device.
+//! * Each collection runs in a fresh instance that is thrown away afterwards. A plugin that
+//!   parses big replies can install [`arena::CallArena`], a bump allocator that exploits this,
+//!   with `nbfacts_sdk::use_call_arena!();` next to `export_collector!` (the Junos plugin does).
 #![deny(unsafe_code)]
 
 #[doc(hidden)]
@@ -92,6 +95,7 @@ pub mod __bindings {
     });
 }
 
+pub mod arena;
 pub mod facts;
 pub mod log;
 pub mod napalm;

@@ -5,7 +5,18 @@
 //! process and the ratio is computed from the same run. Run with:
 //!
 //! ```sh
-//! cargo bench -p nbfacts-tests --bench plugin_runtime
+//! cargo bench -p nbfacts-tests --bench plugin_runtime            # everything
+//! cargo bench -p nbfacts-tests --bench plugin_runtime -- evpn    # parser cases matching a word
+//! ```
+//!
+//! To see where a parser spends its time inside the sandbox, build the plugin with symbols and
+//! run one case under `perf` (the runtime writes a perf map for the code it compiles):
+//!
+//! ```sh
+//! CARGO_PROFILE_PLUGIN_STRIP=false cargo build --target wasm32-wasip2 --profile plugin \
+//!     -p nbfacts-junos --target-dir target/prof
+//! NBFACTS_BENCH_PROFILE=target/prof/wasm32-wasip2/plugin/nbfacts_junos.wasm \
+//!     perf record -g target/release/deps/plugin_runtime-* evpn
 //! ```
 #![allow(
     clippy::unwrap_used,
@@ -39,6 +50,14 @@ fn fmt(d: Duration) -> String {
     }
 }
 
+/// `cargo bench ... -- WORD...` runs only the parser cases whose label contains a WORD.
+fn filters() -> Vec<String> {
+    std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with("--"))
+        .collect()
+}
+
 fn main() {
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -57,57 +76,72 @@ async fn async_main() {
 
     // Compile once (fills the cache).
     let t = Instant::now();
-    let junos = runtime
-        .load(nbfacts_tests::JUNOS, "builtin:junos")
-        .await
-        .unwrap();
+    let junos = match std::env::var_os("NBFACTS_BENCH_PROFILE") {
+        // Profiling: a plugin built with symbols, compiled in memory with a perf map.
+        Some(path) => {
+            let profiling = Runtime::new(RuntimeConfig {
+                perf_map: true,
+                ..RuntimeConfig::default()
+            })
+            .unwrap();
+            profiling
+                .load_file(std::path::Path::new(&path))
+                .await
+                .unwrap()
+        }
+        None => runtime
+            .load(nbfacts_tests::JUNOS, "builtin:junos")
+            .await
+            .unwrap(),
+    };
     println!(
         "first load (compile + cache write + describe): {}",
         fmt(t.elapsed())
     );
 
-    // Load from the cache: digest, deserialize (mmap), import/export checks, InstancePre,
-    // describe().
-    let mut loads = Vec::new();
-    for _ in 0..30 {
-        let t = Instant::now();
-        let p = runtime
-            .load(nbfacts_tests::JUNOS, "builtin:junos")
-            .await
-            .unwrap();
-        loads.push(t.elapsed());
-        drop(p);
-    }
-    println!("load precompiled (target ≤ 1 ms): {}", fmt(median(loads)));
-
-    // Instantiate per call: Store::new + instantiate through InstancePre (pooling allocator).
-    let mut inst = Vec::new();
-    for _ in 0..15 {
-        let n = 2_000;
-        let t = Instant::now();
-        for _ in 0..n {
-            junos.bench_instantiate().await.unwrap();
+    if filters().is_empty() {
+        // Load from the cache: digest, deserialize (mmap), import/export checks, InstancePre,
+        // describe().
+        let mut loads = Vec::new();
+        for _ in 0..30 {
+            let t = Instant::now();
+            let p = runtime
+                .load(nbfacts_tests::JUNOS, "builtin:junos")
+                .await
+                .unwrap();
+            loads.push(t.elapsed());
+            drop(p);
         }
-        inst.push(t.elapsed() / n);
-    }
-    println!(
-        "instantiate per call (target ≤ 20 µs): {}",
-        fmt(median(inst))
-    );
+        println!("load precompiled (target ≤ 1 ms): {}", fmt(median(loads)));
 
-    // A trivial export: describe() on a live instance.
-    let mut calls = Vec::new();
-    for _ in 0..15 {
-        let n = 20_000;
-        let t = Instant::now();
-        junos.bench_describe(n).await.unwrap();
-        calls.push(t.elapsed() / n as u32);
-    }
-    println!(
-        "describe() call, live instance (target ≤ 2 µs): {}",
-        fmt(median(calls))
-    );
+        // Instantiate per call: Store::new + instantiate through InstancePre (pooling allocator).
+        let mut inst = Vec::new();
+        for _ in 0..15 {
+            let n = 2_000;
+            let t = Instant::now();
+            for _ in 0..n {
+                junos.bench_instantiate().await.unwrap();
+            }
+            inst.push(t.elapsed() / n);
+        }
+        println!(
+            "instantiate per call (target ≤ 20 µs): {}",
+            fmt(median(inst))
+        );
 
+        // A trivial export: describe() on a live instance.
+        let mut calls = Vec::new();
+        for _ in 0..15 {
+            let n = 20_000;
+            let t = Instant::now();
+            junos.bench_describe(n).await.unwrap();
+            calls.push(t.elapsed() / n as u32);
+        }
+        println!(
+            "describe() call, live instance (target ≤ 2 µs): {}",
+            fmt(median(calls))
+        );
+    }
     parser_ratio(
         &junos,
         "ethernet_switching, 50,000 MACs",
@@ -158,13 +192,14 @@ async fn async_main() {
                 generate::evpn_database(100_000),
             ),
         ],
-        7,
+        11,
     )
     .await;
 }
 
 /// The same collector natively (FakeDevice) and inside the sandbox (ReplayDevice in memory),
-/// interleaved, median of `reps`; both include handing the reply to the parser and building
+/// interleaved; the ratio is of the best of `reps` runs on each side (the machine is shared,
+/// and interference only ever adds time), with medians shown too. Both include handing the reply to the parser and building
 /// the typed facts.
 async fn parser_ratio(
     plugin: &nbfacts_host::Plugin,
@@ -173,6 +208,10 @@ async fn parser_ratio(
     files: Vec<(&str, String)>,
     reps: usize,
 ) {
+    let filters = filters();
+    if !filters.is_empty() && !filters.iter().any(|f| label.contains(f.as_str())) {
+        return;
+    }
     let mut fake = FakeDevice::new();
     let mut memory: HashMap<String, Arc<str>> = HashMap::new();
     let bytes: usize = files.iter().map(|(_, t)| t.len()).sum();
@@ -196,12 +235,15 @@ async fn parser_ratio(
         wasm.push(t.elapsed());
         std::hint::black_box(facts);
     }
-    let (n, w) = (median(native), median(wasm));
+    let best = |v: &[Duration]| v.iter().copied().min().unwrap_or_default();
+    let (n, w) = (best(&native), best(&wasm));
     println!(
-        "{label} ({:.1} MB): native {}, wasm {}, ratio {:.2}x (target <= 1.5x)",
+        "{label} ({:.1} MB): native {}, wasm {}, ratio {:.2}x (target <= 1.5x; medians {} / {})",
         bytes as f64 / 1e6,
         fmt(n),
         fmt(w),
-        w.as_secs_f64() / n.as_secs_f64()
+        w.as_secs_f64() / n.as_secs_f64(),
+        fmt(median(native)),
+        fmt(median(wasm)),
     );
 }

@@ -44,28 +44,32 @@ pub fn mac(text: &str) -> String {
 
 /// The six bytes of a MAC in any of the forms [`mac`] accepts.
 pub fn parse_mac(text: &str) -> Option<[u8; 6]> {
-    let text = text.trim();
+    // Byte-wise: MAC tables have tens of thousands of entries, and `str::split(char)` is slow
+    // inside WebAssembly.
+    let text = text.trim_ascii().as_bytes();
     let mut out = [0u8; 6];
+    if let Some(canonical) = colon_form(text) {
+        return Some(canonical);
+    }
     if text.len() == 12 {
         fill_hex(text, &mut out)?;
         return Some(out);
     }
-    let sep = text.chars().find(|c| matches!(c, ':' | '-' | '.'))?;
-    let count = text.split(sep).count();
-    let width = match count {
+    let sep = *text.iter().find(|&&b| matches!(b, b':' | b'-' | b'.'))?;
+    let width = match text.iter().filter(|&&b| b == sep).count() + 1 {
         6 => 1,
         3 => 2,
         2 => 3,
         _ => return None,
     };
-    for (i, group) in text.split(sep).enumerate() {
+    for (i, group) in text.split(|&b| b == sep).enumerate() {
         let chunk = out.get_mut(i * width..(i + 1) * width)?;
         if group.is_empty() || group.len() > width * 2 {
             return None;
         }
-        let value = u32::from_str_radix(group, 16).ok()?;
-        if !group.bytes().all(|b| b.is_ascii_hexdigit()) {
-            return None;
+        let mut value = 0u32;
+        for &b in group {
+            value = value * 16 + (b as char).to_digit(16)?;
         }
         for (j, byte) in chunk.iter_mut().enumerate() {
             *byte = (value >> (8 * (width - 1 - j))) as u8;
@@ -74,8 +78,23 @@ pub fn parse_mac(text: &str) -> Option<[u8; 6]> {
     Some(out)
 }
 
-fn fill_hex(text: &str, out: &mut [u8; 6]) -> Option<()> {
-    for (byte, pair) in out.iter_mut().zip(text.as_bytes().chunks(2)) {
+/// `xx:xx:xx:xx:xx:xx`, the form nearly every MAC arrives in, without a loop over groups.
+fn colon_form(text: &[u8]) -> Option<[u8; 6]> {
+    let chunk: &[u8; 17] = text.try_into().ok()?;
+    let hex = |b: u8| (b as char).to_digit(16).map(|d| d as u8);
+    let mut out = [0u8; 6];
+    for (i, byte) in out.iter_mut().enumerate() {
+        let at = i * 3;
+        if i > 0 && chunk.get(at - 1) != Some(&b':') {
+            return None;
+        }
+        *byte = hex(*chunk.get(at)?)? << 4 | hex(*chunk.get(at + 1)?)?;
+    }
+    Some(out)
+}
+
+fn fill_hex(text: &[u8], out: &mut [u8; 6]) -> Option<()> {
+    for (byte, pair) in out.iter_mut().zip(text.chunks(2)) {
         let hi = (*pair.first()? as char).to_digit(16)?;
         let lo = (*pair.get(1)? as char).to_digit(16)?;
         *byte = (hi * 16 + lo) as u8;
@@ -84,24 +103,29 @@ fn fill_hex(text: &str, out: &mut [u8; 6]) -> Option<()> {
 }
 
 fn format_mac(bytes: &[u8; 6]) -> String {
-    let hex = |nibble: u8| {
-        char::from_digit(u32::from(nibble), 16)
-            .unwrap_or('0')
-            .to_ascii_uppercase()
-    };
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
     let mut out = String::with_capacity(17);
     for (i, b) in bytes.iter().enumerate() {
         if i > 0 {
             out.push(':');
         }
-        out.push(hex(b >> 4));
-        out.push(hex(b & 0x0f));
+        out.push(char::from(
+            HEX.get(usize::from(b >> 4)).copied().unwrap_or(b'0'),
+        ));
+        out.push(char::from(
+            HEX.get(usize::from(b & 0x0f)).copied().unwrap_or(b'0'),
+        ));
     }
     out
 }
 
 /// NAPALM's `ip()`: canonical IPv4 / compressed IPv6; anything else unchanged.
 pub fn ip(text: &str) -> String {
+    // An IPv4 address that parses is already canonical (no leading zeros are accepted), so it
+    // needs no formatting.
+    if text.parse::<std::net::Ipv4Addr>().is_ok() {
+        return text.to_string();
+    }
     text.parse::<std::net::IpAddr>()
         .map(|a| a.to_string())
         .unwrap_or_else(|_| text.to_string())

@@ -113,3 +113,5 @@ impl Collector for Junos {
 }
 
 nbfacts_sdk::export_collector!(Junos);
+// Each collection runs in a fresh instance and keeps most of what it allocates (the facts).
+nbfacts_sdk::use_call_arena!();

@@ -19,17 +19,14 @@
 //! and an `l2-learning subsystem` rpc-error means an empty table. Order is the device's.
 //!
 //! Tables have tens of thousands of entries, so this parser streams over the reply with
-//! quick-xml instead of building a tree: it keeps only the entry being read (borrowing the
+//! the [`Scanner`] instead of building a tree: it keeps only the entry being read (borrowing the
 //! text from the reply) and allocates just the output strings.
 
 use std::borrow::Cow;
 
-use nbfacts_sdk::{CollectError, Device, DeviceError, MacEntry, RpcError, parse_error};
-use quick_xml::Reader;
-use quick_xml::events::Event;
-
 use crate::common::{call_or_rpc_error, is_unknown_rpc, mac, payloads};
-use crate::xml::{Doc, El};
+use crate::xml::{Doc, El, Scanner, Token, XmlError, name_is};
+use nbfacts_sdk::{CollectError, Device, DeviceError, MacEntry, RpcError, parse_error};
 
 /// The switching-table RPC (ELS and legacy EX).
 pub const SWITCHING_RPC: &str = "<get-ethernet-switching-table-information><extensive/></get-ethernet-switching-table-information>";
@@ -102,19 +99,29 @@ enum Role {
 }
 
 fn role(name: &str) -> Role {
-    match name {
-        "l2ng-l2ald-mac-entry-vlan" | "l2ng-mac-entry" => Role::Entry(Style::Els),
-        "l2ald-mac-entry" | "l2-mac-entry" => Role::Entry(Style::Bridge),
-        "mac-table-entry" => Role::Entry(Style::Legacy),
-        "l2ng-l2-mac-address" | "l2-mac-address" | "mac-address" => Role::Leaf(Field::Mac),
-        "l2ng-l2-mac-logical-interface"
-        | "l2-mac-logical-interface"
-        | "mac-interface"
-        | "mac-interfaces" => Role::Leaf(Field::Interface),
-        "l2ng-l2-vlan-id" | "l2-bridge-vlan" | "mac-vlan-tag" => Role::Leaf(Field::Vlan),
-        "mac-type" => Role::Leaf(Field::Type),
-        "output" => Role::Leaf(Field::Output),
-        _ => Role::Other,
+    let is = |literal| name_is(name, literal);
+    if is("l2ng-l2ald-mac-entry-vlan") || is("l2ng-mac-entry") {
+        Role::Entry(Style::Els)
+    } else if is("l2ald-mac-entry") || is("l2-mac-entry") {
+        Role::Entry(Style::Bridge)
+    } else if is("mac-table-entry") {
+        Role::Entry(Style::Legacy)
+    } else if is("l2ng-l2-mac-address") || is("l2-mac-address") || is("mac-address") {
+        Role::Leaf(Field::Mac)
+    } else if is("l2ng-l2-mac-logical-interface")
+        || is("l2-mac-logical-interface")
+        || is("mac-interface")
+        || is("mac-interfaces")
+    {
+        Role::Leaf(Field::Interface)
+    } else if is("l2ng-l2-vlan-id") || is("l2-bridge-vlan") || is("mac-vlan-tag") {
+        Role::Leaf(Field::Vlan)
+    } else if is("mac-type") {
+        Role::Leaf(Field::Type)
+    } else if is("output") {
+        Role::Leaf(Field::Output)
+    } else {
+        Role::Other
     }
 }
 
@@ -131,62 +138,45 @@ struct Frame<'a> {
 
 /// Parses any of the three MAC-table replies (`rpc` names the RPC in errors).
 pub fn parse_mac_table(rpc: &str, reply: &str) -> Result<Vec<MacEntry>, CollectError> {
-    let mut reader = Reader::from_str(reply);
-    reader.config_mut().check_end_names = true;
-    let malformed = |reader: &Reader<&[u8]>, message: String| {
-        parse_error(
-            rpc,
-            "",
-            format!(
-                "malformed XML: {message} (at byte {})",
-                reader.buffer_position()
-            ),
-        )
-    };
+    let malformed = |e: XmlError| parse_error(rpc, "", format!("malformed XML: {e}"));
+    let mut scanner = Scanner::new(reply);
     let mut frames: Vec<Frame<'_>> = Vec::with_capacity(4);
     let mut out = Vec::with_capacity(reply.len() / 700);
     let mut field: Option<(Field, &'static str)> = None;
     let mut text: Cow<'_, str> = Cow::Borrowed("");
-    let mut depth = 0usize;
-    loop {
-        let event = reader
-            .read_event()
-            .map_err(|e| malformed(&reader, e.to_string()))?;
-        match event {
-            Event::Start(e) => {
-                depth += 1;
-                match role(e.local_name().as_ref()) {
-                    Role::Entry(style) => {
-                        if let Some(parent) = frames.last_mut() {
-                            parent.group = true;
-                        }
-                        frames.push(Frame {
-                            style,
-                            mac: None,
-                            interface: None,
-                            vlan: None,
-                            static_type: false,
-                            group: false,
-                        });
+    while let Some(token) = scanner.next_token().map_err(malformed)? {
+        match token {
+            Token::Start(tag) => match role(tag.local) {
+                Role::Entry(style) => {
+                    if let Some(parent) = frames.last_mut() {
+                        parent.group = true;
                     }
-                    Role::Leaf(f) => {
-                        field = Some((f, leaf_name(f, e.local_name().as_ref())));
-                        text = Cow::Borrowed("");
-                    }
-                    Role::Other => field = None,
+                    frames.push(Frame {
+                        style,
+                        mac: None,
+                        interface: None,
+                        vlan: None,
+                        static_type: false,
+                        group: false,
+                    });
                 }
-            }
-            Event::Empty(e) => {
-                if let Role::Leaf(f) = role(e.local_name().as_ref())
+                Role::Leaf(f) => {
+                    field = Some((f, leaf_name(f, tag.local)));
+                    text = Cow::Borrowed("");
+                }
+                Role::Other => field = None,
+            },
+            Token::Empty(tag) => {
+                if let Role::Leaf(f) = role(tag.local)
                     && let Some(frame) = frames.last_mut()
                 {
-                    let name = leaf_name(f, e.local_name().as_ref());
+                    let name = leaf_name(f, tag.local);
                     assign(frame, f, name, Cow::Borrowed(""));
                 }
             }
-            Event::Text(t) => {
+            Token::Text(t) => {
                 if field.is_some() {
-                    let chunk = t.xml10_content();
+                    let chunk = t.decode().map_err(malformed)?;
                     if text.is_empty() {
                         text = chunk;
                     } else {
@@ -194,51 +184,28 @@ pub fn parse_mac_table(rpc: &str, reply: &str) -> Result<Vec<MacEntry>, CollectE
                     }
                 }
             }
-            Event::CData(c) => {
+            Token::CData(c) => {
                 if field.is_some() {
-                    text.to_mut().push_str(&c.xml10_content());
+                    text.to_mut().push_str(c);
                 }
             }
-            Event::GeneralRef(r) => {
-                if field.is_some() {
-                    let resolved = match r.resolve_char_ref() {
-                        Ok(Some(c)) => c.to_string(),
-                        Ok(None) => quick_xml::escape::resolve_predefined_entity(&r)
-                            .map(str::to_string)
-                            .ok_or_else(|| {
-                                malformed(&reader, format!("unknown entity &{};", &*r))
-                            })?,
-                        Err(e) => return Err(malformed(&reader, e.to_string())),
-                    };
-                    text.to_mut().push_str(&resolved);
-                }
-            }
-            Event::End(e) => {
-                depth = depth.saturating_sub(1);
-                if let Some((f, name)) = field.take() {
+            Token::End(name) => {
+                if let Some((f, leaf)) = field.take() {
                     let value = std::mem::replace(&mut text, Cow::Borrowed(""));
                     if f == Field::Output {
                         if value.to_ascii_lowercase().contains("not running") {
                             return Ok(Vec::new());
                         }
                     } else if let Some(frame) = frames.last_mut() {
-                        assign(frame, f, name, value);
+                        assign(frame, f, leaf, value);
                     }
-                } else if matches!(role(e.local_name().as_ref()), Role::Entry(_))
+                } else if matches!(role(name), Role::Entry(_))
                     && let Some(frame) = frames.pop()
                 {
                     emit(rpc, frame, frames.last(), &mut out)?;
                 }
             }
-            Event::Eof => break,
-            Event::Decl(_) | Event::PI(_) | Event::Comment(_) | Event::DocType(_) => {}
         }
-    }
-    if depth != 0 {
-        return Err(malformed(
-            &reader,
-            "unexpected end of document: unclosed elements".into(),
-        ));
     }
     Ok(out)
 }
@@ -333,7 +300,7 @@ fn assign<'a>(frame: &mut Frame<'a>, field: Field, name: &'static str, value: Co
             }
         }
         Field::Vlan => frame.vlan = Some((value, name)),
-        Field::Type => frame.static_type = value.trim() == "Static",
+        Field::Type => frame.static_type = value.trim_ascii() == "Static",
         Field::Output => {}
     }
 }
@@ -358,7 +325,7 @@ fn emit(
         // A group without entries (an empty VLAN in a brief table).
         return Ok(());
     };
-    let address = address.trim();
+    let address = address.trim_ascii();
     if address == "*" {
         return Ok(());
     }
@@ -367,7 +334,7 @@ fn emit(
         .as_ref()
         .or_else(|| parent.and_then(|p| p.vlan.as_ref()))
     {
-        Some((text, name)) => vlan_id(rpc, name, text.trim())?,
+        Some((text, name)) => vlan_id(rpc, name, text.trim_ascii())?,
         None => 0,
     };
     out.push(MacEntry {

@@ -1,13 +1,11 @@
 //! The EVPN MAC database: `get-evpn-database-information`, streamed for XML replies.
 
 use nbfacts_sdk::{CollectError, EvpnMac, parse_error};
-use quick_xml::Reader;
-use quick_xml::events::Event;
 
 use super::{DATABASE, id};
 use crate::common::{ip, mac, payloads_named};
 use crate::json::{is_json, load};
-use crate::xml::{Doc, El};
+use crate::xml::{Doc, El, Scanner, Token, XmlError, name_is};
 
 /// Parses a `get-evpn-database-information` reply (XML or Junos JSON).
 ///
@@ -48,22 +46,34 @@ enum Field {
 }
 
 fn kind(name: &str, parent: Option<Kind>) -> Kind {
-    match (parent, name) {
-        (_, "evpn-database-information") => Kind::Table,
-        (Some(Kind::Table), "evpn-database-instance") => Kind::Instance,
-        (Some(Kind::Instance), "instance-name") => Kind::InstanceName,
-        (Some(Kind::Instance | Kind::Table), "mac-entry") => Kind::Entry,
-        (Some(Kind::Entry), leaf) => match leaf {
-            "vlan-id" => Kind::Field(Field::Vlan),
-            "vni-id" => Kind::Field(Field::Vni),
-            "vni" => Kind::Field(Field::VniAlt),
-            "mac-address" => Kind::Field(Field::Mac),
-            "active-source" => Kind::Field(Field::Source),
-            "timestamp" => Kind::Field(Field::Timestamp),
-            "active-source-timestamp" => Kind::Field(Field::TimestampAlt),
-            "ip-address" => Kind::Field(Field::Ip),
-            _ => Kind::Other,
-        },
+    let is = |literal| name_is(name, literal);
+    match parent {
+        _ if is("evpn-database-information") => Kind::Table,
+        Some(Kind::Table) if is("evpn-database-instance") => Kind::Instance,
+        Some(Kind::Instance) if is("instance-name") => Kind::InstanceName,
+        Some(Kind::Instance | Kind::Table) if is("mac-entry") => Kind::Entry,
+        Some(Kind::Entry) => {
+            let field = if is("vlan-id") {
+                Field::Vlan
+            } else if is("vni-id") {
+                Field::Vni
+            } else if is("vni") {
+                Field::VniAlt
+            } else if is("mac-address") {
+                Field::Mac
+            } else if is("active-source") {
+                Field::Source
+            } else if is("timestamp") {
+                Field::Timestamp
+            } else if is("active-source-timestamp") {
+                Field::TimestampAlt
+            } else if is("ip-address") {
+                Field::Ip
+            } else {
+                return Kind::Other;
+            };
+            Kind::Field(field)
+        }
         _ => Kind::Other,
     }
 }
@@ -98,7 +108,7 @@ impl Entry {
     }
 
     fn set(&mut self, field: Field, text: &str) {
-        let text = text.trim();
+        let text = text.trim_ascii();
         let slot = match field {
             Field::Vlan => &mut self.vlan,
             Field::Vni => &mut self.vni,
@@ -167,32 +177,18 @@ fn number<T: std::str::FromStr + Default>(name: &str, text: &str) -> Result<T, C
 /// The streaming pass of [`parse_database`]: `Ok(None)` when the reply has no
 /// `evpn-database-information` element.
 fn stream_database(reply: &str) -> Result<Option<Vec<EvpnMac>>, CollectError> {
-    let mut reader = Reader::from_str(reply);
-    reader.config_mut().check_end_names = true;
-    let malformed = |reader: &Reader<&[u8]>, message: String| {
-        parse_error(
-            DATABASE,
-            "",
-            format!(
-                "malformed XML: {message} (at byte {})",
-                reader.buffer_position()
-            ),
-        )
-    };
+    let malformed = |e: XmlError| parse_error(DATABASE, "", format!("malformed XML: {e}"));
+    let mut scanner = Scanner::new(reply);
     let mut stack: Vec<Kind> = Vec::with_capacity(16);
     let mut seen = false;
     let mut instance = String::new();
     let mut entry = Entry::default();
     let mut text = String::new();
     let mut out = Vec::new();
-    loop {
-        let event = reader
-            .read_event()
-            .map_err(|e| malformed(&reader, e.to_string()))?;
-        match event {
-            Event::Start(e) => {
-                let name = e.local_name();
-                let k = kind(name.as_ref(), stack.last().copied());
+    while let Some(token) = scanner.next_token().map_err(malformed)? {
+        match token {
+            Token::Start(tag) => {
+                let k = kind(tag.local, stack.last().copied());
                 match k {
                     Kind::Table => seen = true,
                     Kind::Instance => instance.clear(),
@@ -202,63 +198,35 @@ fn stream_database(reply: &str) -> Result<Option<Vec<EvpnMac>>, CollectError> {
                 text.clear();
                 stack.push(k);
             }
-            Event::Empty(e) => {
-                let name = e.local_name();
-                match kind(name.as_ref(), stack.last().copied()) {
-                    Kind::Table => seen = true,
-                    Kind::Entry => {
-                        entry.clear();
-                        out.push(entry.emit(&instance)?);
-                    }
-                    _ => {}
+            Token::Empty(tag) => match kind(tag.local, stack.last().copied()) {
+                Kind::Table => seen = true,
+                Kind::Entry => {
+                    entry.clear();
+                    out.push(entry.emit(&instance)?);
                 }
-            }
-            Event::End(_) => match stack.pop() {
+                _ => {}
+            },
+            Token::End(_) => match stack.pop() {
                 Some(Kind::Entry) => out.push(entry.emit(&instance)?),
                 Some(Kind::Instance) => instance.clear(),
                 Some(Kind::Field(field)) => entry.set(field, &text),
                 Some(Kind::InstanceName) => {
                     instance.clear();
-                    instance.push_str(text.trim());
+                    instance.push_str(text.trim_ascii());
                 }
                 _ => {}
             },
-            Event::Text(t) => {
+            Token::Text(t) => {
                 if matches!(stack.last(), Some(Kind::Field(_) | Kind::InstanceName)) {
-                    text.push_str(&t.xml10_content());
+                    text.push_str(&t.decode().map_err(malformed)?);
                 }
             }
-            Event::CData(c) => {
+            Token::CData(c) => {
                 if matches!(stack.last(), Some(Kind::Field(_) | Kind::InstanceName)) {
-                    text.push_str(&c.xml10_content());
+                    text.push_str(c);
                 }
             }
-            Event::GeneralRef(r) => {
-                if matches!(stack.last(), Some(Kind::Field(_) | Kind::InstanceName)) {
-                    match r.resolve_char_ref() {
-                        Ok(Some(c)) => text.push(c),
-                        Ok(None) => match quick_xml::escape::resolve_predefined_entity(&r) {
-                            Some(s) => text.push_str(s),
-                            None => {
-                                return Err(malformed(
-                                    &reader,
-                                    format!("unknown entity &{};", &*r),
-                                ));
-                            }
-                        },
-                        Err(e) => return Err(malformed(&reader, e.to_string())),
-                    }
-                }
-            }
-            Event::Eof => break,
-            Event::Decl(_) | Event::PI(_) | Event::Comment(_) | Event::DocType(_) => {}
         }
-    }
-    if !stack.is_empty() {
-        return Err(malformed(
-            &reader,
-            "unexpected end of document: unclosed elements".into(),
-        ));
     }
     Ok(seen.then_some(out))
 }

@@ -5,7 +5,7 @@
 //! (`junos:style` becomes `style` or `junos_style`). The tree therefore works on **local
 //! names** only: element `<junos:foo>` is `foo`, attribute `junos:seconds` is `seconds`.
 //!
-//! Design: one pass with quick-xml into an arena (`Vec<Node>`) in document (pre-)order; element
+//! Design: one pass with the [`Scanner`] into an arena (`Vec<Node>`) in document (pre-)order; element
 //! names are interned to integers (with a small non-cryptographic hash) so lookups compare
 //! integers; text and attribute values borrow from the input where no entity or line-ending
 //! normalisation has to be applied. Text is trimmed on access
@@ -18,9 +18,9 @@ use std::borrow::Cow;
 use std::collections::HashMap;
 use std::hash::{BuildHasher, Hasher};
 
-use quick_xml::Reader;
-use quick_xml::events::attributes::Attributes;
-use quick_xml::events::{BytesStart, Event};
+mod scan;
+
+pub use scan::{Scanner, Tag, Text, Token, local, name_is};
 
 /// Index of a node in [`Doc::nodes`].
 type NodeId = u32;
@@ -98,20 +98,6 @@ impl std::fmt::Display for XmlError {
     }
 }
 
-/// The local part of a (possibly prefixed) name: `junos:seconds` → `seconds`.
-pub fn local(name: &str) -> &str {
-    name.rsplit(':').next().unwrap_or(name)
-}
-
-/// `part` as a slice of `input` (with `input`'s lifetime) when it points into `input`: quick-xml
-/// hands out names and attributes borrowed from the event, which borrows from the input.
-fn within<'a>(input: &'a str, part: &str) -> Option<&'a str> {
-    let offset = (part.as_ptr() as usize).checked_sub(input.as_ptr() as usize)?;
-    input
-        .get(offset..offset.checked_add(part.len())?)
-        .filter(|found| found.as_ptr() == part.as_ptr())
-}
-
 /// Attribute names lose their prefix, and PyEZ's `junos_` rewrite is undone.
 fn attr_key(name: &str) -> &str {
     let key = local(name);
@@ -127,62 +113,34 @@ impl<'a> Doc<'a> {
             names_by_id: Vec::with_capacity(48),
             root_children: Vec::new(),
         };
-        let mut reader = Reader::from_str(input);
-        reader.config_mut().check_end_names = true;
+        let mut scanner = Scanner::new(input);
         let mut stack: Vec<NodeId> = Vec::with_capacity(32);
-        let err = |reader: &Reader<&[u8]>, message: String| XmlError {
-            position: reader.buffer_position(),
-            message,
-        };
-        loop {
-            let event = reader
-                .read_event()
-                .map_err(|e| err(&reader, e.to_string()))?;
-            match event {
-                Event::Start(e) => {
-                    let id = doc.push_element(input, &e, &stack, &reader)?;
+        while let Some(token) = scanner.next_token()? {
+            match token {
+                Token::Start(tag) => {
+                    let id = doc.push_element(&tag, &stack)?;
                     stack.push(id);
                 }
-                Event::Empty(e) => {
-                    let id = doc.push_element(input, &e, &stack, &reader)?;
+                Token::Empty(tag) => {
+                    let id = doc.push_element(&tag, &stack)?;
                     doc.finish(id);
                 }
-                Event::End(_) => {
+                Token::End(_) => {
                     if let Some(id) = stack.pop() {
                         doc.finish(id);
                     }
                 }
-                Event::Text(t) => {
+                Token::Text(text) => {
                     if let Some(&top) = stack.last() {
-                        doc.append_text(top, t.xml10_content());
+                        doc.append_text(top, text.decode()?);
                     }
                 }
-                Event::CData(c) => {
+                Token::CData(text) => {
                     if let Some(&top) = stack.last() {
-                        doc.append_text(top, c.xml10_content());
+                        doc.append_text(top, Cow::Borrowed(text));
                     }
                 }
-                Event::GeneralRef(r) => {
-                    if let Some(&top) = stack.last() {
-                        let resolved = match r.resolve_char_ref() {
-                            Ok(Some(c)) => c.to_string(),
-                            Ok(None) => quick_xml::escape::resolve_predefined_entity(&r)
-                                .map(str::to_string)
-                                .ok_or_else(|| err(&reader, format!("unknown entity &{};", &*r)))?,
-                            Err(e) => return Err(err(&reader, e.to_string())),
-                        };
-                        doc.append_text_owned(top, resolved);
-                    }
-                }
-                Event::Eof => break,
-                Event::Decl(_) | Event::PI(_) | Event::Comment(_) | Event::DocType(_) => {}
             }
-        }
-        if !stack.is_empty() {
-            return Err(err(
-                &reader,
-                "unexpected end of document: unclosed elements".into(),
-            ));
         }
         Ok(doc)
     }
@@ -251,72 +209,21 @@ impl<'a> Doc<'a> {
         id
     }
 
-    /// Interns `name`, borrowing it from `input` when it points into it.
-    fn intern_from(&mut self, input: &'a str, name: &str) -> u32 {
-        match within(input, name) {
-            Some(borrowed) => self.intern_borrowed(borrowed),
-            None => self.intern(name),
-        }
-    }
-
-    fn push_element(
-        &mut self,
-        input: &'a str,
-        e: &BytesStart<'_>,
-        stack: &[NodeId],
-        reader: &Reader<&[u8]>,
-    ) -> Result<NodeId, XmlError> {
-        let name = self.intern_from(input, local(e.local_name().as_ref()));
+    fn push_element(&mut self, tag: &Tag<'a>, stack: &[NodeId]) -> Result<NodeId, XmlError> {
+        let name = self.intern_borrowed(tag.local);
         let mut attrs = Vec::new();
-        let raw = e.attributes_raw();
-        if !raw.trim().is_empty() {
-            // The tag borrows from `input`: find the same bytes there so that attribute values
-            // can borrow for the document's lifetime instead of being copied.
-            match within(input, raw) {
-                Some(in_input) => {
-                    let mut attributes = Attributes::new(in_input, 0);
-                    // Duplicate-name checks cost an allocation per element; Junos does not repeat attributes.
-                    attributes.with_checks(false);
-                    self.read_attrs(attributes, &mut attrs, reader)?;
+        if !tag.attrs.bytes().all(|b| b.is_ascii_whitespace()) {
+            for attr in tag.attributes() {
+                let (key, value) = attr?;
+                if key.starts_with("xmlns") {
+                    continue;
                 }
-                _ => {
-                    let mut owned = Vec::new();
-                    self.read_attrs(Attributes::new(raw, 0), &mut owned, reader)?;
-                    attrs.extend(
-                        owned
-                            .into_iter()
-                            .map(|(k, v)| (k, Cow::Owned(v.into_owned()))),
-                    );
-                }
+                // PyEZ rewrites `junos:style` to `junos_style`; treat both as `style`.
+                let key = self.intern_borrowed(attr_key(key));
+                attrs.push((key, value));
             }
         }
         Ok(self.link_new(name, attrs, stack))
-    }
-
-    fn read_attrs<'b>(
-        &mut self,
-        attributes: Attributes<'b>,
-        out: &mut Vec<(u32, Cow<'b, str>)>,
-        reader: &Reader<&[u8]>,
-    ) -> Result<(), XmlError> {
-        let fail = |message: String| XmlError {
-            position: reader.buffer_position(),
-            message,
-        };
-        for attr in attributes {
-            let attr = attr.map_err(|err| fail(err.to_string()))?;
-            let key = attr.key.as_ref();
-            if key.starts_with("xmlns") {
-                continue;
-            }
-            // PyEZ rewrites `junos:style` to `junos_style`; treat both as `style`.
-            let key = self.intern(attr_key(key));
-            let value = attr
-                .normalized_value(quick_xml::XmlVersion::Implicit1_0)
-                .map_err(|err| fail(err.to_string()))?;
-            out.push((key, value));
-        }
-        Ok(())
     }
 
     fn link_new(&mut self, name: u32, attrs: Vec<(u32, Cow<'a, str>)>, stack: &[NodeId]) -> NodeId {
@@ -364,18 +271,6 @@ impl<'a> Doc<'a> {
         } else if !blank || matches!(node.text, Cow::Owned(_)) {
             // Real text in several chunks (around entity references): concatenate. A blank
             // chunk after borrowed text can only be indentation after a child element.
-            node.text.to_mut().push_str(&text);
-        }
-    }
-
-    fn append_text_owned(&mut self, id: NodeId, text: String) {
-        let node = self.node_mut(id);
-        if node.text.trim().is_empty() {
-            // Keep leading blanks only if they may be significant between references.
-            let mut owned = node.text.to_string();
-            owned.push_str(&text);
-            node.text = Cow::Owned(owned);
-        } else {
             node.text.to_mut().push_str(&text);
         }
     }
