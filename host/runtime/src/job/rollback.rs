@@ -70,15 +70,9 @@ pub async fn rollback(netbox: &NetBox, job: &mut Job) -> Result<RollbackReport, 
     for (endpoint, mut list) in ids {
         list.sort_unstable();
         list.dedup();
-        for chunk in list.chunks(100) {
-            let query: Vec<(String, String)> = chunk
-                .iter()
-                .map(|id| ("id".to_string(), id.to_string()))
-                .collect();
-            for obj in netbox.list(&endpoint, &query).await? {
-                if let Some(id) = obj.get("id").and_then(Value::as_u64) {
-                    current.insert((endpoint.clone(), id), obj);
-                }
+        for obj in read_by_id(netbox, &endpoint, &list).await? {
+            if let Some(id) = obj.get("id").and_then(Value::as_u64) {
+                current.insert((endpoint.clone(), id), obj);
             }
         }
     }
@@ -137,6 +131,82 @@ pub async fn rollback(netbox: &NetBox, job: &mut Job) -> Result<RollbackReport, 
     Ok(report)
 }
 
+/// The objects `ids` of `endpoint` that exist. An `id` filter reads up to a page of them at
+/// once; endpoints that ignore it (netbox-routing 0.5.1 has no `id` filter, and answers with
+/// the whole list) are noticed by the count of the answer and read one object at a time by
+/// detail URL instead.
+async fn read_by_id(
+    netbox: &NetBox,
+    endpoint: &str,
+    ids: &[u64],
+) -> Result<Vec<Value>, NetBoxError> {
+    const PAGE: usize = 100;
+    let mut out = Vec::new();
+    for chunk in ids.chunks(PAGE) {
+        let mut query: Vec<(String, String)> = chunk
+            .iter()
+            .map(|id| ("id".to_string(), id.to_string()))
+            .collect();
+        query.push(("limit".into(), PAGE.to_string()));
+        let page = netbox.get(endpoint, &query).await?;
+        let count = page.get("count").and_then(Value::as_u64);
+        let results = page.get("results").and_then(Value::as_array);
+        match (count, results) {
+            (Some(n), Some(results)) if n <= chunk.len() as u64 => {
+                out.extend(results.iter().cloned());
+            }
+            _ => {
+                for id in chunk {
+                    match netbox.get(&format!("{endpoint}{id}/"), &[]).await {
+                        Ok(obj) => out.push(obj),
+                        Err(e) if e.status() == Some(404) => {}
+                        Err(e) => return Err(e),
+                    }
+                }
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Objects NetBox deletes along with another one (`on_delete=CASCADE`) that a job does not
+/// create itself: (endpoint, endpoint of the dependants, their filter on the object's id). An
+/// object of the job with such dependants left is not deleted: the delete would take
+/// other devices' objects with it. (netbox-routing's OSPF interfaces cascade from their area,
+/// and an area is shared by every device in it.)
+const CASCADES: &[(&str, &str, &str)] = &[(
+    "/api/plugins/routing/ospf/area/",
+    "/api/plugins/routing/ospf/interface/",
+    "area_id",
+)];
+
+/// The created objects of `batch` that still have cascading dependants, with their count.
+async fn cascading(
+    netbox: &NetBox,
+    batch: &[&Written],
+) -> Result<HashMap<u64, usize>, NetBoxError> {
+    let mut out = HashMap::new();
+    let Some(first) = batch.first() else {
+        return Ok(out);
+    };
+    for (endpoint, dependants, key) in CASCADES {
+        if first.endpoint != *endpoint {
+            continue;
+        }
+        let ids: Vec<String> = batch.iter().map(|w| w.id.to_string()).collect();
+        for d in netbox.list_any(dependants, &[], key, &ids).await? {
+            let parent = d
+                .get(key.trim_end_matches("_id"))
+                .and_then(|p| p.get("id").or(Some(p)))
+                .and_then(Value::as_u64);
+            if let Some(parent) = parent {
+                *out.entry(parent).or_default() += 1;
+            }
+        }
+    }
+    Ok(out)
+}
+
 /// Undoes writes of one action on one endpoint: bulk first, one by one when NetBox refuses
 /// the batch, so one protected object does not keep the others.
 async fn undo_batch(
@@ -151,7 +221,23 @@ async fn undo_batch(
     let endpoint = first.endpoint.as_str();
     match first.action {
         Action::Created => {
-            let ids: Vec<u64> = batch.iter().map(|w| w.id).collect();
+            let used = cascading(netbox, batch).await?;
+            let mut ids = Vec::new();
+            let mut kept = Vec::new();
+            for w in batch {
+                match used.get(&w.id) {
+                    Some(n) => report.refused.push(format!(
+                        "{}: not deleted: {n} object(s) made since depend on it and NetBox \
+                         would delete them with it",
+                        label_of(w)
+                    )),
+                    None => {
+                        ids.push(w.id);
+                        kept.push(*w);
+                    }
+                }
+            }
+            let batch = kept.as_slice();
             match netbox.delete_many(endpoint, &ids).await {
                 Ok(()) => {
                     for w in batch {

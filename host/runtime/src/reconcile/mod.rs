@@ -136,6 +136,51 @@ pub fn owned_tags() -> Value {
     json!([{ "slug": TAG_SLUG }])
 }
 
+/// The tag in the form netbox-routing's API takes it. The plugin's serializers do not list
+/// `tags`: NetBox drops them silently on a write and never returns them. NetBox's `add_tags` is
+/// honoured though, and so is the `tag` filter, which is how ownership of plugin objects is
+/// read (only for the objects a plan would change or delete).
+pub fn add_owned_tags() -> Value {
+    json!([{ "slug": TAG_SLUG }])
+}
+
+/// A netbox-routing object as NetBox returned it, in the form a rollback can recreate it from:
+/// the plugin refuses `null` for its optional fields (absent is the same), and takes the tag
+/// only as `add_tags`.
+pub fn plugin_recreatable(object: &Value) -> Value {
+    let mut before = object.clone();
+    if let Some(map) = before.as_object_mut() {
+        map.retain(|_, v| !v.is_null());
+    }
+    set_field(&mut before, "add_tags", add_owned_tags());
+    before
+}
+
+/// The comments of the newest journal entry on object `id` of `object_type` whose comments
+/// contain `marker`: one small read, however long the object's journal is.
+pub async fn newest_journal(
+    netbox: &NetBox,
+    object_type: &str,
+    id: u64,
+    marker: &str,
+) -> Result<Option<String>, NetBoxError> {
+    let query: Vec<(String, String)> = [
+        ("assigned_object_type", object_type.to_string()),
+        ("assigned_object_id", id.to_string()),
+        ("q", marker.trim().to_string()),
+        ("ordering", "-id".to_string()),
+        ("limit", "1".to_string()),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v))
+    .collect();
+    let page = netbox.get("/api/extras/journal-entries/", &query).await?;
+    Ok(page
+        .pointer("/results/0/comments")
+        .and_then(Value::as_str)
+        .map(str::to_string))
+}
+
 /// True if a NetBox object carries nbfacts's tag.
 pub fn is_owned(object: &Value) -> bool {
     object
