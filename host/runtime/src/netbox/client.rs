@@ -144,6 +144,59 @@ pub struct RequestCounts {
     pub retries: u64,
 }
 
+/// The longest request line [`NetBox::list_any`] sends (method, path and query), below
+/// gunicorn's default limit of 4094 bytes, which NetBox deployments run with (a longer line
+/// is answered with 400 before NetBox sees it).
+pub const MAX_REQUEST_LINE: usize = 3800;
+
+/// Length of `s` in a URL query (`application/x-www-form-urlencoded`).
+fn encoded_len(s: &str) -> usize {
+    s.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'*' | b' ') {
+                1
+            } else {
+                3
+            }
+        })
+        .sum()
+}
+
+/// `values` split so that each request line (with `filters`, the key and the paging
+/// parameters) stays within [`MAX_REQUEST_LINE`]; at least one value per chunk.
+fn query_chunks<'a>(
+    path: &str,
+    filters: &[(String, String)],
+    key: &str,
+    values: &'a [String],
+) -> Vec<&'a [String]> {
+    // "GET " + path + "?" + filters + "limit=…&offset=…" + " HTTP/1.1"
+    let fixed = 4
+        + path.len()
+        + 1
+        + filters
+            .iter()
+            .map(|(k, v)| encoded_len(k) + encoded_len(v) + 2)
+            .sum::<usize>()
+        + 40
+        + 9;
+    let budget = MAX_REQUEST_LINE.saturating_sub(fixed);
+    let mut chunks = Vec::new();
+    let (mut start, mut used) = (0, 0);
+    for (i, v) in values.iter().enumerate() {
+        let len = encoded_len(key) + encoded_len(v) + 2;
+        if i > start && used + len > budget {
+            chunks.extend(values.get(start..i));
+            (start, used) = (i, 0);
+        }
+        used += len;
+    }
+    if start < values.len() {
+        chunks.extend(values.get(start..));
+    }
+    chunks
+}
+
 /// The NetBox client. Cheap to clone; clones share the connection pool and the counters.
 #[derive(Debug, Clone)]
 pub struct NetBox {
@@ -245,7 +298,9 @@ impl NetBox {
         }
     }
 
-    /// Like [`NetBox::list`], filtering `key` by many `values` (in chunks, so URLs stay short).
+    /// Like [`NetBox::list`], filtering `key` by many `values`: as many values per request as
+    /// fit in [`MAX_REQUEST_LINE`] (one request for a few hundred ids, about 90 IPv6
+    /// addresses), none for an empty list.
     pub async fn list_any(
         &self,
         path: &str,
@@ -254,12 +309,23 @@ impl NetBox {
         values: &[String],
     ) -> Result<Vec<Value>, NetBoxError> {
         let mut out = Vec::new();
-        for chunk in values.chunks(100) {
+        for chunk in query_chunks(path, filters, key, values) {
             let mut query = filters.to_vec();
             query.extend(chunk.iter().map(|v| (key.to_string(), v.clone())));
             out.extend(self.list(path, &query).await?);
         }
         Ok(out)
+    }
+
+    /// How many requests [`NetBox::list_any`] makes for these values (pages aside).
+    pub fn list_any_requests(
+        &self,
+        path: &str,
+        filters: &[(String, String)],
+        key: &str,
+        values: &[String],
+    ) -> usize {
+        query_chunks(path, filters, key, values).len()
     }
 
     /// Creates objects with one request (NetBox's bulk create); returns them in order.
@@ -581,6 +647,32 @@ fn short(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn filter_values_are_chunked_by_request_line_length() {
+        let ids: Vec<String> = (10_000..10_600).map(|i| i.to_string()).collect();
+        let chunks = query_chunks("/api/plugins/routing/bgp/peer/", &[], "scope_id", &ids);
+        assert_eq!(chunks.iter().map(|c| c.len()).sum::<usize>(), 600);
+        assert!(chunks.len() <= 3, "{} requests for 600 ids", chunks.len());
+        let v6: Vec<String> = (0..200)
+            .map(|i| format!("2001:db8:b9b:{i:x}:{:x}::{i:x}", i * 7))
+            .collect();
+        let filters = [("vrf_id".to_string(), "null".to_string())];
+        for chunk in query_chunks("/api/ipam/ip-addresses/", &filters, "address", &v6) {
+            let query: String = filters
+                .iter()
+                .map(|(k, v)| (k.as_str(), v.as_str()))
+                .chain(chunk.iter().map(|v| ("address", v.as_str())))
+                .chain([("limit", "1000"), ("offset", "100000")])
+                .map(|(k, v)| format!("{}={}&", k, v.replace(':', "%3A")))
+                .collect();
+            let line = format!("GET /api/ipam/ip-addresses/?{query} HTTP/1.1");
+            assert!(line.len() <= MAX_REQUEST_LINE, "{}", line.len());
+        }
+        assert!(query_chunks("/x/", &[], "k", &[]).is_empty());
+        let huge = vec!["x".repeat(5000)];
+        assert_eq!(query_chunks("/x/", &[], "k", &huge).len(), 1);
+    }
 
     #[test]
     fn secrets_never_print() {
