@@ -8,6 +8,7 @@
 
 mod api;
 mod netbox;
+mod netbox_budget;
 mod netbox_faults;
 mod netbox_jobs;
 mod netbox_junos;

@@ -17,7 +17,7 @@ use super::netbox::{netbox, seed};
 /// Both tests here collect the same generated EVPN MACs, and MAC objects are shared by every
 /// device that sees them: run concurrently, one test's writes would show up as changes in the
 /// other's re-run. They take turns.
-static SHARED_MACS: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+pub(crate) static SHARED_MACS: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 struct Memory(HashMap<String, Arc<str>>);
 

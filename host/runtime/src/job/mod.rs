@@ -125,6 +125,14 @@ pub struct CollectionResult {
     pub trapped: bool,
     /// Milliseconds spent reconciling and writing.
     pub write_ms: u64,
+    /// NetBox read requests made while reconciling and writing (pages and retries count).
+    /// Exact when nothing else uses the job's NetBox client meanwhile; reads shared by the
+    /// whole run (see [`reconcile::RunCache`]) count on the first collection that needs them.
+    #[serde(default)]
+    pub netbox_reads: u64,
+    /// NetBox write requests made while writing (bulk requests count once).
+    #[serde(default)]
+    pub netbox_writes: u64,
 }
 
 impl CollectionResult {
@@ -570,6 +578,9 @@ pub async fn run_device(
         result.collect_ms = started.elapsed().as_millis() as u64;
         let _writing = sink.write_lock.lock().await;
         let started = Instant::now();
+        // Reconciling and writing happen under the lock, so the counters' deltas are this
+        // collection's requests.
+        let (reads, writes) = (sink.netbox.counts().reads, sink.writer.counts().writes);
         match facts {
             Err(e) => {
                 result.retryable = is_transient(&e);
@@ -598,6 +609,8 @@ pub async fn run_device(
             },
         }
         result.write_ms = started.elapsed().as_millis() as u64;
+        result.netbox_reads = sink.netbox.counts().reads.saturating_sub(reads);
+        result.netbox_writes = sink.writer.counts().writes.saturating_sub(writes);
         results.push(result);
     }
     session.close().await;

@@ -2,9 +2,10 @@
 //! pagination), bulk writes (lists in one request), retries with backoff where repeating is
 //! safe, request counting, and errors that carry NetBox's own message but never the token.
 
-use std::sync::Arc;
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Duration;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use reqwest::{Method, StatusCode};
 use serde_json::Value;
@@ -197,12 +198,28 @@ fn query_chunks<'a>(
     chunks
 }
 
-/// The NetBox client. Cheap to clone; clones share the connection pool and the counters.
+/// How long answers that only change when NetBox is reconfigured are kept: the installed
+/// plugins (`/api/status/`) and object type ids. A plugin installed or removed (which takes a
+/// NetBox restart) is noticed within this time.
+pub const STABLE_TTL: Duration = Duration::from_secs(300);
+
+/// Answers kept for [`STABLE_TTL`], shared by a client's clones (a branch has the same
+/// plugins and object types as main).
+#[derive(Debug, Default)]
+struct Stable {
+    status: Mutex<Option<(Instant, Value)>>,
+    /// `app_label.model` → (read at, id).
+    object_types: Mutex<HashMap<String, (Instant, Option<u64>)>>,
+}
+
+/// The NetBox client. Cheap to clone; clones share the connection pool, the counters and the
+/// answers cached for [`STABLE_TTL`].
 #[derive(Debug, Clone)]
 pub struct NetBox {
     http: reqwest::Client,
     config: Arc<NetBoxConfig>,
     counters: Arc<Counters>,
+    stable: Arc<Stable>,
     branch: Option<String>,
 }
 
@@ -235,6 +252,7 @@ impl NetBox {
             http,
             config: Arc::new(config),
             counters: Arc::new(Counters::default()),
+            stable: Arc::default(),
             branch: None,
         })
     }
@@ -259,6 +277,55 @@ impl NetBox {
             writes: self.counters.writes.load(Ordering::Relaxed),
             retries: self.counters.retries.load(Ordering::Relaxed),
         }
+    }
+
+    /// `/api/status/` (versions, installed plugins), read at most once per [`STABLE_TTL`] by
+    /// this client and its clones.
+    pub async fn status(&self) -> Result<Value, NetBoxError> {
+        let fresh = |slot: &Option<(Instant, Value)>| {
+            slot.as_ref()
+                .filter(|(at, _)| at.elapsed() < STABLE_TTL)
+                .map(|(_, v)| v.clone())
+        };
+        if let Some(v) = self.stable.status.lock().ok().and_then(|s| fresh(&s)) {
+            return Ok(v);
+        }
+        let status = self.get("/api/status/", &[]).await?;
+        if let Ok(mut slot) = self.stable.status.lock() {
+            *slot = Some((Instant::now(), status.clone()));
+        }
+        Ok(status)
+    }
+
+    /// The id of the object type `app_label.model` (for generic references that take an id),
+    /// `None` when NetBox does not list it; read at most once per [`STABLE_TTL`].
+    pub async fn object_type_id(
+        &self,
+        app_label: &str,
+        model: &str,
+    ) -> Result<Option<u64>, NetBoxError> {
+        let key = format!("{app_label}.{model}");
+        let cached = self.stable.object_types.lock().ok().and_then(|m| {
+            m.get(&key)
+                .filter(|(at, _)| at.elapsed() < STABLE_TTL)
+                .map(|(_, id)| *id)
+        });
+        if let Some(id) = cached {
+            return Ok(id);
+        }
+        let query = [
+            ("app_label".to_string(), app_label.to_string()),
+            ("model".to_string(), model.to_string()),
+        ];
+        let types = self.list("/api/core/object-types/", &query).await?;
+        let id = types
+            .first()
+            .and_then(|t| t.get("id"))
+            .and_then(Value::as_u64);
+        if let Ok(mut m) = self.stable.object_types.lock() {
+            m.insert(key, (Instant::now(), id));
+        }
+        Ok(id)
     }
 
     /// `GET path` with query pairs.

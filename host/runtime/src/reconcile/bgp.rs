@@ -7,6 +7,11 @@
 //! [`routing`]): a BGP router per device and local AS (whose ASN object is then needed too), a
 //! scope per routing instance, a peer per neighbour. Without it, the writes are ASNs and peer
 //! IPs only.
+//!
+//! Reads on an unchanged device: the ASNs and the peer addresses; with the plugin, its objects
+//! first (the device's scopes and their peers), which name the ASNs, so those are read only
+//! when one is missing there. VRFs are read by name only when neither the scopes nor the peer
+//! addresses name them.
 
 mod routing;
 
@@ -46,7 +51,7 @@ impl Default for AsnPolicy {
 
 /// True when NetBox reports the routing plugin (`netbox_routing`) in `/api/status/`.
 pub async fn routing_plugin_installed(ctx: &Context) -> Result<bool, ReconcileError> {
-    let status = ctx.cache.status(&ctx.netbox).await?;
+    let status = ctx.netbox.status().await?;
     Ok(status
         .get("plugins")
         .and_then(Value::as_object)
@@ -114,31 +119,41 @@ pub async fn reconcile(
                 .filter(|a| *a > 0),
         );
     }
+    // With the plugin, the device's BGP objects are read first: they name most ASNs and VRFs.
+    let existing_routing = if routing {
+        Some(routing::existing(ctx).await?)
+    } else {
+        None
+    };
     // ASN → the ASN object (its id, or a reference to the entry creating it).
     let mut asn_refs: BTreeMap<i64, Value> = BTreeMap::new();
-    let wanted: Vec<String> = asns.iter().map(i64::to_string).collect();
-    let existing = ctx.netbox.list_any(ASNS, &[], "asn", &wanted).await?;
+    let mut known = existing_routing
+        .as_ref()
+        .map(routing::Existing::asn_ids)
+        .unwrap_or_default();
+    known.retain(|a, _| asns.contains(a));
+    let unknown: Vec<String> = asns
+        .iter()
+        .filter(|a| !known.contains_key(a))
+        .map(i64::to_string)
+        .collect();
+    // `list_any` makes no request for an empty list of values.
+    for e in ctx.netbox.list_any(ASNS, &[], "asn", &unknown).await? {
+        if let (Some(asn), Some(id)) = (e.get("asn").and_then(Value::as_i64), id_of(&e)) {
+            known.entry(asn).or_insert(id);
+        }
+    }
     let missing: Vec<i64> = asns
         .iter()
         .copied()
-        .filter(|a| {
-            !existing
-                .iter()
-                .any(|e| e.get("asn").and_then(Value::as_i64) == Some(*a))
-        })
+        .filter(|a| !known.contains_key(a))
         .collect();
-    for asn in asns.iter().filter(|a| !missing.contains(a)) {
-        let id = existing
-            .iter()
-            .find(|e| e.get("asn").and_then(Value::as_i64) == Some(*asn))
-            .and_then(id_of);
-        if let Some(id) = id {
-            asn_refs.insert(*asn, json!(id));
-        }
+    for (asn, id) in &known {
+        asn_refs.insert(*asn, json!(id));
         set.push(
             EntryState::Confirmed,
             "ipam.asn",
-            id,
+            Some(*id),
             format!("AS{asn}"),
             Operation::None,
             "already in NetBox",
@@ -233,25 +248,38 @@ pub async fn reconcile(
         .collect::<BTreeSet<_>>()
         .into_iter()
         .collect();
-    let vrfs = if vrf_names.is_empty() {
-        Vec::new()
-    } else {
-        ctx.netbox.list_any(VRFS, &[], "name", &vrf_names).await?
-    };
-    // The instance's VRF: `Some(None)` for the global table, `None` when NetBox lacks the VRF.
-    let vrf_of = |instance: &str| -> Option<Option<u64>> {
-        if instance == "global" {
-            return Some(None);
-        }
-        vrfs.iter()
-            .find(|v| v.get("name").and_then(Value::as_str) == Some(instance))
-            .map(id_of)
-    };
     let addresses: Vec<String> = peers
         .iter()
         .map(|(_, p)| p.remote_address.clone())
         .collect();
     let existing_ips = ctx.netbox.list_any(IPS, &[], "address", &addresses).await?;
+    // VRF name → id: as the device's BGP scopes and the peer addresses name them, else read.
+    let mut vrf_ids = existing_routing
+        .as_ref()
+        .map(routing::Existing::vrf_ids)
+        .unwrap_or_default();
+    for v in existing_ips.iter().filter_map(|ip| ip.get("vrf")) {
+        if let (Some(name), Some(id)) = (v.get("name").and_then(Value::as_str), id_of(v)) {
+            vrf_ids.entry(name.to_string()).or_insert(id);
+        }
+    }
+    let unknown: Vec<String> = vrf_names
+        .iter()
+        .filter(|n| !vrf_ids.contains_key(n.as_str()))
+        .cloned()
+        .collect();
+    for v in ctx.netbox.list_any(VRFS, &[], "name", &unknown).await? {
+        if let (Some(name), Some(id)) = (v.get("name").and_then(Value::as_str), id_of(&v)) {
+            vrf_ids.entry(name.to_string()).or_insert(id);
+        }
+    }
+    // The instance's VRF: `Some(None)` for the global table, `None` when NetBox lacks the VRF.
+    let vrf_of = |instance: &str| -> Option<Option<u64>> {
+        if instance == "global" {
+            return Some(None);
+        }
+        vrf_ids.get(instance).map(|id| Some(*id))
+    };
     // (address, VRF) → the IP address object (its id, or a reference to the entry creating it).
     let mut ip_refs: BTreeMap<(IpAddr, Option<u64>), Value> = BTreeMap::new();
     for (instance, peer) in &peers {
@@ -363,6 +391,7 @@ pub async fn reconcile(
             }
         }
     }
-    routing::routing_objects(ctx, &sessions, &reported, &asn_refs, &mut set).await?;
+    let existing = existing_routing.unwrap_or_default();
+    routing::routing_objects(ctx, existing, &sessions, &reported, &asn_refs, &mut set).await?;
     Ok(set)
 }

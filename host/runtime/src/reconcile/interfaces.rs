@@ -2,9 +2,8 @@
 //! interfaces, the MAC address of each interface (and its primary MAC when empty), and the IP
 //! addresses on interfaces, VRF-aware.
 //!
-//! Reads: the device's interfaces and the device's IP addresses (two requests, whatever the
-//! number of objects), plus one lookup of addresses not found on the device, only when there
-//! are new ones.
+//! Reads: the device's interfaces, and every IP address the device reports wherever NetBox has
+//! it (two requests for up to 100 addresses; the addresses go 100 to a request).
 
 use std::collections::{HashMap, HashSet};
 
@@ -23,7 +22,7 @@ const IPS: &str = "/api/ipam/ip-addresses/";
 /// Builds the change set for the interfaces facts of one device.
 pub async fn reconcile(ctx: &Context, facts: &Interfaces) -> Result<ChangeSet, ReconcileError> {
     let mut set = ChangeSet::new(&ctx.device.name, "interfaces");
-    let device_q = vec![("device_id".to_string(), ctx.device.id.to_string())];
+    let device_q = [("device_id".to_string(), ctx.device.id.to_string())];
     let existing = ctx.netbox.list(IFACES, &device_q).await?;
     let by_name: HashMap<&str, &Value> = existing
         .iter()
@@ -236,16 +235,25 @@ pub async fn reconcile(ctx: &Context, facts: &Interfaces) -> Result<ChangeSet, R
         }
     }
 
-    // IP addresses (phase 2).
-    let ips = ctx.netbox.list(IPS, &device_q).await?;
+    // IP addresses (phase 2): every address the device reports, wherever NetBox has it, in
+    // one read; those on this device's interfaces are matched first.
+    let reported_ips: Vec<&nbfacts_sdk::InterfaceAddress> = facts
+        .addresses
+        .iter()
+        .filter(|a| ctx.wants_interface(&a.interface))
+        .collect();
+    let mut values: Vec<String> = reported_ips.iter().map(|a| a.address.clone()).collect();
+    values.sort();
+    values.dedup();
+    // `list_any` makes no request for an empty list of values.
+    let ips = ctx.netbox.list_any(IPS, &[], "address", &values).await?;
     let mut unknown = Vec::new();
-    for addr in &facts.addresses {
-        if !ctx.wants_interface(&addr.interface) {
-            continue;
-        }
+    for addr in reported_ips {
         let cidr = format!("{}/{}", addr.address, addr.prefix_length);
         let label = format!("{cidr} on {} {}", ctx.device.name, addr.interface);
-        let on_device = ips.iter().find(|ip| same_address(ip, &addr.address));
+        let on_device = ips
+            .iter()
+            .find(|ip| same_address(ip, &addr.address) && on_device(ip, ctx.device.id));
         match on_device {
             Some(ip) if assigned_to(ip) == Some(addr.interface.as_str()) => {
                 set.push(
@@ -275,67 +283,58 @@ pub async fn reconcile(ctx: &Context, facts: &Interfaces) -> Result<ChangeSet, R
             None => unknown.push((addr, cidr, label)),
         }
     }
-    if !unknown.is_empty() {
-        let wanted_addresses: Vec<String> =
-            unknown.iter().map(|(a, _, _)| a.address.clone()).collect();
-        let elsewhere = ctx
-            .netbox
-            .list_any(IPS, &[], "address", &wanted_addresses)
-            .await?;
-        for (addr, cidr, label) in unknown {
-            let iface = by_name.get(addr.interface.as_str());
-            let vrf = iface
-                .and_then(|i| i.pointer("/vrf/id"))
-                .and_then(Value::as_u64);
-            let taken = elsewhere.iter().find(|ip| {
-                same_address(ip, &addr.address)
-                    && ip.pointer("/vrf/id").and_then(Value::as_u64) == vrf
-            });
-            if let Some(ip) = taken {
-                set.push(
-                    EntryState::Skipped,
-                    "ipam.ipaddress",
-                    id_of(ip),
-                    label,
-                    Operation::None,
-                    "the address exists elsewhere in the same VRF; nbfacts does not move addresses",
-                    2,
-                );
-                continue;
-            }
-            let target = match iface.and_then(|i| id_of(i)) {
-                Some(id) => json!(id),
-                None => json!({ "$ref": iface_key(&addr.interface) }),
-            };
-            let mut payload = json!({
-                "address": cidr,
-                "status": "active",
-                "assigned_object_type": "dcim.interface",
-                "assigned_object_id": target,
-                "tags": owned_tags(),
-                "custom_fields": fact_fields("interfaces", &ctx.now),
-            });
-            if let Some(vrf) = vrf {
-                set_field(&mut payload, "vrf", json!(vrf));
-            }
-            let family = match addr.family {
-                IpFamily::Ipv4 => "IPv4",
-                IpFamily::Ipv6 => "IPv6",
-            };
+    for (addr, cidr, label) in unknown {
+        let iface = by_name.get(addr.interface.as_str());
+        let vrf = iface
+            .and_then(|i| i.pointer("/vrf/id"))
+            .and_then(Value::as_u64);
+        let taken = ips.iter().find(|ip| {
+            same_address(ip, &addr.address) && ip.pointer("/vrf/id").and_then(Value::as_u64) == vrf
+        });
+        if let Some(ip) = taken {
             set.push(
-                EntryState::New,
+                EntryState::Skipped,
                 "ipam.ipaddress",
-                None,
+                id_of(ip),
                 label,
-                Operation::Create {
-                    endpoint: IPS.into(),
-                    payload,
-                    key: format!("ip:{cidr}"),
-                },
-                format!("{family} address configured on the interface"),
+                Operation::None,
+                "the address exists elsewhere in the same VRF; nbfacts does not move addresses",
                 2,
             );
+            continue;
         }
+        let target = match iface.and_then(|i| id_of(i)) {
+            Some(id) => json!(id),
+            None => json!({ "$ref": iface_key(&addr.interface) }),
+        };
+        let mut payload = json!({
+            "address": cidr,
+            "status": "active",
+            "assigned_object_type": "dcim.interface",
+            "assigned_object_id": target,
+            "tags": owned_tags(),
+            "custom_fields": fact_fields("interfaces", &ctx.now),
+        });
+        if let Some(vrf) = vrf {
+            set_field(&mut payload, "vrf", json!(vrf));
+        }
+        let family = match addr.family {
+            IpFamily::Ipv4 => "IPv4",
+            IpFamily::Ipv6 => "IPv6",
+        };
+        set.push(
+            EntryState::New,
+            "ipam.ipaddress",
+            None,
+            label,
+            Operation::Create {
+                endpoint: IPS.into(),
+                payload,
+                key: format!("ip:{cidr}"),
+            },
+            format!("{family} address configured on the interface"),
+            2,
+        );
     }
 
     // Stale: interfaces nbfacts created on this device that the device no longer reports.
@@ -393,6 +392,15 @@ fn same_address(ip: &Value, address: &str) -> bool {
                 _ => a == address,
             }
         })
+}
+
+/// True if `ip` is assigned to an interface of device `device`.
+fn on_device(ip: &Value, device: u64) -> bool {
+    ip.get("assigned_object_type").and_then(Value::as_str) == Some("dcim.interface")
+        && ip
+            .pointer("/assigned_object/device/id")
+            .and_then(Value::as_u64)
+            == Some(device)
 }
 
 fn assigned_to(ip: &Value) -> Option<&str> {

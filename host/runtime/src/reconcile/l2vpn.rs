@@ -13,6 +13,13 @@
 //!
 //! The local PE address is the device's `lo0.0` IPv4 address in NetBox, else its primary
 //! address, else its name.
+//!
+//! Reads on an unchanged device. L2 circuits: the device's IP addresses (for the PE address,
+//! which is part of every L2VPN name), its interfaces (NetBox nests the L2VPN each terminates,
+//! so L2VPNs are read by name only when one is not found there), and its state entries in the
+//! L2VPNs' journals. EVPN: the L2VPNs by name (their route targets nested; route targets are
+//! read only when one is missing there), the VLANs by VID (each with the L2VPN it terminates
+//! nested), and the MACs.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -76,16 +83,10 @@ pub(crate) async fn local_pe(ctx: &Context) -> Result<String, ReconcileError> {
         .unwrap_or_else(|| ctx.device.name.clone()))
 }
 
-/// Interfaces of the device by name, and which of them already terminate an L2VPN.
-async fn interfaces(ctx: &Context) -> Result<BTreeMap<String, u64>, ReconcileError> {
-    let list = ctx
-        .netbox
-        .list(IFACES, &[("device_id".into(), ctx.device.id.to_string())])
-        .await?;
-    Ok(list
-        .iter()
-        .filter_map(|i| Some((i.get("name")?.as_str()?.to_string(), id_of(i)?)))
-        .collect())
+/// The comments of a device's journal entries on L2VPNs (`nbfacts: <device> …`) start with
+/// this.
+fn journal_prefix(ctx: &Context) -> String {
+    format!("nbfacts: {} ", ctx.device.name)
 }
 
 /// Builds the change set for the L2 circuits of one device.
@@ -115,28 +116,49 @@ pub async fn reconcile_l2_circuits(
         .iter()
         .map(|c| name_of(&c.neighbor, c.vc_id))
         .collect();
-    let existing = ctx.netbox.list_any(L2VPNS, &[], "name", &names).await?;
-    let ifaces = interfaces(ctx).await?;
-    let terminations = ctx
+    // The device's interfaces, with the L2VPN each terminates (nested): an unchanged circuit's
+    // L2VPN is named there, so L2VPNs are read by name only for the others.
+    let ifaces = ctx
         .netbox
-        .list(
-            TERMINATIONS,
-            &[("device_id".into(), ctx.device.id.to_string())],
-        )
+        .list(IFACES, &[("device_id".into(), ctx.device.id.to_string())])
         .await?;
-    let l2vpn_ids: Vec<String> = existing
+    let mut l2vpn_ids: BTreeMap<String, u64> = ifaces
         .iter()
-        .filter_map(id_of)
-        .map(|id| id.to_string())
+        .filter_map(|i| i.pointer("/l2vpn_termination/l2vpn"))
+        .filter_map(|l| Some((l.get("name")?.as_str()?.to_string(), id_of(l)?)))
         .collect();
-    // `list_any` makes no request for an empty list.
+    let unknown: Vec<String> = names
+        .iter()
+        .filter(|n| !l2vpn_ids.contains_key(n.as_str()))
+        .cloned()
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    // `list_any` makes no request for an empty list of values.
+    for l in ctx.netbox.list_any(L2VPNS, &[], "name", &unknown).await? {
+        if let (Some(name), Some(id)) = (l.get("name").and_then(Value::as_str), id_of(&l)) {
+            l2vpn_ids.insert(name.to_string(), id);
+        }
+    }
+    let known_ids: Vec<String> = names
+        .iter()
+        .filter_map(|n| l2vpn_ids.get(n))
+        .map(u64::to_string)
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    // This device's state entries on those L2VPNs, newest first.
     let journals = ctx
         .netbox
         .list_any(
             JOURNAL,
-            &[("assigned_object_type".into(), "vpn.l2vpn".into())],
+            &[
+                ("assigned_object_type".into(), "vpn.l2vpn".into()),
+                ("q".into(), journal_prefix(ctx)),
+                ("ordering".into(), "-id".into()),
+            ],
             "assigned_object_id",
-            &l2vpn_ids,
+            &known_ids,
         )
         .await?;
 
@@ -145,10 +167,7 @@ pub async fn reconcile_l2_circuits(
             "VC {} {} → {} ({})",
             circuit.vc_id, circuit.local_interface, circuit.neighbor, name
         );
-        let found = existing
-            .iter()
-            .find(|l| l.get("name").and_then(Value::as_str) == Some(name.as_str()));
-        let l2vpn_ref: Value = match found.and_then(id_of) {
+        let l2vpn_ref: Value = match l2vpn_ids.get(name).copied() {
             Some(id) => {
                 set.push(
                     EntryState::Confirmed,
@@ -193,8 +212,10 @@ pub async fn reconcile_l2_circuits(
         };
 
         // Termination on the local interface.
-        let iface = ifaces.get(&circuit.local_interface).copied();
-        match iface {
+        let iface = ifaces.iter().find(|i| {
+            i.get("name").and_then(Value::as_str) == Some(circuit.local_interface.as_str())
+        });
+        match iface.and_then(|i| Some((id_of(i)?, i))) {
             None => {
                 set.push(
                     EntryState::Skipped,
@@ -209,11 +230,8 @@ pub async fn reconcile_l2_circuits(
                     PHASE_TERM,
                 );
             }
-            Some(iface_id) => {
-                let current = terminations.iter().find(|t| {
-                    t.get("assigned_object_type").and_then(Value::as_str) == Some("dcim.interface")
-                        && t.get("assigned_object_id").and_then(Value::as_u64) == Some(iface_id)
-                });
+            Some((iface_id, iface)) => {
+                let current = iface.get("l2vpn_termination").filter(|t| !t.is_null());
                 match current {
                     Some(t)
                         if t.pointer("/l2vpn/id").and_then(Value::as_u64) == l2vpn_ref.as_u64() =>
@@ -269,10 +287,7 @@ pub async fn reconcile_l2_circuits(
         }
 
         // Journal entry when this end's state changed.
-        let marker = format!(
-            "nbfacts: {} {} state ",
-            ctx.device.name, circuit.local_interface
-        );
+        let marker = format!("{}{} state ", journal_prefix(ctx), circuit.local_interface);
         let state = if circuit.status_text.is_empty() {
             circuit.status.clone()
         } else {
@@ -283,8 +298,7 @@ pub async fn reconcile_l2_circuits(
                 .iter()
                 .filter(|j| j.get("assigned_object_id").and_then(Value::as_u64) == Some(id))
                 .filter_map(|j| j.get("comments").and_then(Value::as_str))
-                .filter_map(|c| c.strip_prefix(&marker))
-                .next_back()
+                .find_map(|c| c.strip_prefix(&marker))
         });
         if last == Some(state.as_str()) {
             continue;
@@ -361,25 +375,41 @@ pub async fn reconcile_evpn(ctx: &Context, facts: &Evpn) -> Result<ChangeSet, Re
     }
 
     if !wants.is_empty() {
-        // Route targets.
+        let names: Vec<String> = wants.iter().map(|w| w.name.clone()).collect();
+        let existing = ctx.netbox.list_any(L2VPNS, &[], "name", &names).await?;
+        // Route targets: those the existing L2VPNs name (nested), the others read by name.
         let mut rts: BTreeSet<String> = BTreeSet::new();
         for w in &wants {
             rts.extend(w.instance.import_targets.iter().map(|t| rt_name(t)));
             rts.extend(w.instance.export_targets.iter().map(|t| rt_name(t)));
         }
         rts.retain(|r| !r.is_empty());
-        let rt_list: Vec<String> = rts.iter().cloned().collect();
-        let existing_rts = ctx
+        let mut rt_ids: BTreeMap<String, u64> = existing
+            .iter()
+            .flat_map(|l| ["import_targets", "export_targets"].map(|f| l.get(f)))
+            .flatten()
+            .filter_map(Value::as_array)
+            .flatten()
+            .filter_map(|t| Some((t.get("name")?.as_str()?.to_string(), id_of(t)?)))
+            .collect();
+        let unknown: Vec<String> = rts
+            .iter()
+            .filter(|r| !rt_ids.contains_key(r.as_str()))
+            .cloned()
+            .collect();
+        // `list_any` makes no request for an empty list of values.
+        for t in ctx
             .netbox
-            .list_any(ROUTE_TARGETS, &[], "name", &rt_list)
-            .await?;
+            .list_any(ROUTE_TARGETS, &[], "name", &unknown)
+            .await?
+        {
+            if let (Some(name), Some(id)) = (t.get("name").and_then(Value::as_str), id_of(&t)) {
+                rt_ids.entry(name.to_string()).or_insert(id);
+            }
+        }
         let mut rt_ref: BTreeMap<String, Value> = BTreeMap::new();
         for rt in &rts {
-            match existing_rts
-                .iter()
-                .find(|e| e.get("name").and_then(Value::as_str) == Some(rt.as_str()))
-                .and_then(id_of)
-            {
+            match rt_ids.get(rt) {
                 Some(id) => {
                     rt_ref.insert(rt.clone(), json!(id));
                 }
@@ -403,29 +433,16 @@ pub async fn reconcile_evpn(ctx: &Context, facts: &Evpn) -> Result<ChangeSet, Re
             }
         }
 
-        let names: Vec<String> = wants.iter().map(|w| w.name.clone()).collect();
-        let existing = ctx.netbox.list_any(L2VPNS, &[], "name", &names).await?;
-        // VLANs carrying the VNIs: this site's first, then global ones.
+        // VLANs carrying the VNIs (this site's first, then global ones), each with the L2VPN
+        // it terminates (nested).
         let vids: Vec<String> = wants
             .iter()
             .filter(|w| w.vlan > 0)
             .map(|w| w.vlan.to_string())
+            .collect::<BTreeSet<_>>()
+            .into_iter()
             .collect();
         let vlans = ctx.netbox.list_any(VLANS, &[], "vid", &vids).await?;
-        let vlan_ids: Vec<String> = vlans
-            .iter()
-            .filter_map(id_of)
-            .map(|i| i.to_string())
-            .collect();
-        let vlan_terms = ctx
-            .netbox
-            .list_any(
-                TERMINATIONS,
-                &[("assigned_object_type".into(), "ipam.vlan".into())],
-                "assigned_object_id",
-                &vlan_ids,
-            )
-            .await?;
 
         for w in &wants {
             let label = format!("{} ({} {})", w.name, w.kind, w.instance.name);
@@ -565,9 +582,7 @@ pub async fn reconcile_evpn(ctx: &Context, facts: &Evpn) -> Result<ChangeSet, Re
                 continue;
             };
             let vlan_id = id_of(vlan);
-            let term = vlan_terms
-                .iter()
-                .find(|t| t.get("assigned_object_id").and_then(Value::as_u64) == vlan_id);
+            let term = vlan.get("l2vpn_termination").filter(|t| !t.is_null());
             match term {
                 Some(t) => set.push(
                     if t.pointer("/l2vpn/id").and_then(Value::as_u64) == l2vpn_ref.as_u64() {

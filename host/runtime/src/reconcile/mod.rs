@@ -42,12 +42,11 @@ pub struct Context {
 }
 
 /// NetBox reads that do not depend on the device, made once per run: the prefix list (ARP,
-/// NDP, OSPF), the status (installed plugins) and the object type id of devices (BGP routers).
+/// NDP, OSPF). (The installed plugins and object type ids change even more rarely: the client
+/// keeps them, see [`NetBox::status`].)
 #[derive(Debug, Default)]
 pub struct RunCache {
     prefixes: tokio::sync::OnceCell<std::sync::Arc<Vec<Value>>>,
-    status: tokio::sync::OnceCell<Value>,
-    device_type: tokio::sync::OnceCell<Option<u64>>,
 }
 
 impl RunCache {
@@ -65,30 +64,6 @@ impl RunCache {
             })
             .await
             .cloned()
-    }
-
-    /// `/api/status/`.
-    pub async fn status(&self, netbox: &NetBox) -> Result<Value, NetBoxError> {
-        self.status
-            .get_or_try_init(|| async { netbox.get("/api/status/", &[]).await })
-            .await
-            .cloned()
-    }
-
-    /// The id of the object type `dcim.device`, for generic references that take an id
-    /// (netbox-routing's BGP router); `None` if NetBox does not list it.
-    pub async fn device_object_type(&self, netbox: &NetBox) -> Result<Option<u64>, NetBoxError> {
-        self.device_type
-            .get_or_try_init(|| async {
-                let query = [
-                    ("app_label".to_string(), "dcim".to_string()),
-                    ("model".to_string(), "device".to_string()),
-                ];
-                let types = netbox.list("/api/core/object-types/", &query).await?;
-                Ok(types.first().and_then(id_of))
-            })
-            .await
-            .copied()
     }
 }
 

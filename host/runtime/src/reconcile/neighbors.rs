@@ -5,6 +5,9 @@
 //! with the custom fields *seen on* (device, interface, VLAN) and *MAC ↔ IP*, plus discovery
 //! method and last seen. nbfacts refreshes *last seen* at most once a day, so a re-run on an
 //! unchanged device writes nothing.
+//!
+//! Reads: the MACs (by value, or for big tables the ones seen on the device before plus the
+//! others by value), the prefix list (once per run), and the addresses some prefix contains.
 
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -106,11 +109,7 @@ pub async fn reconcile(
     }
     let mut macs: Vec<String> = seen.keys().cloned().collect();
     macs.sort();
-    let existing_macs = if macs.is_empty() {
-        Vec::new()
-    } else {
-        ctx.netbox.list_any(MACS, &[], "mac_address", &macs).await?
-    };
+    let existing_macs = existing_macs(ctx, &macs).await?;
     for mac in &macs {
         let Some((places, ips)) = seen.get(mac) else {
             continue;
@@ -233,7 +232,18 @@ pub async fn reconcile(
             ))
         })
         .collect();
-    let addresses: Vec<String> = ips.iter().map(|s| s.ip.clone()).collect();
+    // Only addresses some prefix contains can be written, so only those are looked up.
+    let mut addresses: Vec<String> = ips
+        .iter()
+        .filter(|s| {
+            s.ip.parse::<IpAddr>()
+                .is_ok_and(|ip| parsed.iter().any(|(net, len, _)| contains(*net, *len, ip)))
+        })
+        .map(|s| s.ip.clone())
+        .collect();
+    addresses.sort();
+    addresses.dedup();
+    // `list_any` makes no request for an empty list of values.
     let existing = ctx.netbox.list_any(IPS, &[], "address", &addresses).await?;
     for s in ips {
         let label = format!(
@@ -318,6 +328,40 @@ pub async fn reconcile(
         );
     }
     Ok(set)
+}
+
+/// The NetBox MAC address objects of `macs` (upper case): by value when that takes one request
+/// (up to about 90 MACs); for bigger tables, the MACs seen on the device before (one request
+/// per thousand) and only the others by value.
+async fn existing_macs(ctx: &Context, macs: &[String]) -> Result<Vec<Value>, ReconcileError> {
+    if ctx.netbox.list_any_requests(MACS, &[], "mac_address", macs) <= 1 {
+        // `list_any` makes no request for an empty list of values.
+        return Ok(ctx.netbox.list_any(MACS, &[], "mac_address", macs).await?);
+    }
+    // `seen on` lists "<device> <interface>" places; the custom field's loose filter (as
+    // `nbfacts netbox init` creates it) matches a part of it. With an exact filter this finds
+    // nothing and every MAC is read by value.
+    let seen = ctx
+        .netbox
+        .list(
+            MACS,
+            &[(format!("cf_{CF_SEEN_ON}"), format!("{} ", ctx.device.name))],
+        )
+        .await?;
+    let has = |mac: &str| {
+        seen.iter().any(|m| {
+            m.get("mac_address")
+                .and_then(Value::as_str)
+                .is_some_and(|a| a.eq_ignore_ascii_case(mac))
+        })
+    };
+    let others: Vec<String> = macs.iter().filter(|m| !has(m)).cloned().collect();
+    let mut out = ctx
+        .netbox
+        .list_any(MACS, &[], "mac_address", &others)
+        .await?;
+    out.extend(seen);
+    Ok(out)
 }
 
 fn is_mac(mac: &str) -> bool {

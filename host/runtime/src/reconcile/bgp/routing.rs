@@ -13,15 +13,18 @@
 //! The plugin's serializers do not list `tags`: NetBox silently drops them on a write and never
 //! returns them. NetBox's `add_tags` is honoured though, so objects are tagged through it, and
 //! ownership is read with a `tag` filter — only for the peers the plan would change or delete.
-//! An unchanged device therefore costs three reads: the device's routers, their scopes, their
-//! peers.
+//! An unchanged device therefore costs two reads here (see [`existing`]): its scopes, with
+//! their routers nested, and their peers.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::IpAddr;
 
 use serde_json::{Map, Value, json};
 
-use super::super::{ChangeSet, Context, EntryState, Operation, ReconcileError, id_of, set_field};
+use super::super::{
+    ChangeSet, Context, EntryState, Operation, ReconcileError, add_owned_tags, id_of,
+    plugin_recreatable, set_field,
+};
 use crate::netbox::TAG_SLUG;
 
 const ROUTERS: &str = "/api/plugins/routing/bgp/router/";
@@ -58,44 +61,78 @@ pub(super) struct Session {
 /// Identity of a peer across routers and scopes: (local AS, VRF, address).
 pub(super) type PeerKey = (i64, Option<u64>, IpAddr);
 
-/// Writes (or confirms) the netbox-routing objects of `sessions`; owned peers that are not in
-/// `reported` go stale. `asns` maps AS numbers to their ASN objects (ids or references).
+/// The device's netbox-routing BGP objects. The plugin filters peers by scope only and scopes
+/// by router only, so they are found with two reads: the device's scopes through the plugin's
+/// search on the device name (kept when their router is assigned to this device; the routers
+/// come nested), and the peers of those scopes. The routers are read on their own only when a
+/// router is missing from the scopes ([`routing_objects`] does that).
+pub(super) async fn existing(ctx: &Context) -> Result<Existing, ReconcileError> {
+    let device_url = format!("/api/dcim/devices/{}/", ctx.device.id);
+    let scopes: Vec<Value> = ctx
+        .netbox
+        .list(SCOPES, &[("q".to_string(), ctx.device.name.clone())])
+        .await?
+        .into_iter()
+        .filter(|s| {
+            s.pointer("/router/assigned_object/url")
+                .and_then(Value::as_str)
+                .is_some_and(|u| u.ends_with(&device_url))
+        })
+        .collect();
+    let mut routers: Vec<Value> = Vec::new();
+    for r in scopes.iter().filter_map(|s| s.get("router")) {
+        if !routers.iter().any(|x| id_of(x) == id_of(r)) {
+            routers.push(r.clone());
+        }
+    }
+    let scope_ids: Vec<String> = scopes
+        .iter()
+        .filter_map(id_of)
+        .map(|id| id.to_string())
+        .collect();
+    // `list_any` makes no request for an empty list of values.
+    let peers = ctx
+        .netbox
+        .list_any(PEERS, &[], "scope_id", &scope_ids)
+        .await?;
+    Ok(Existing {
+        routers,
+        scopes,
+        peers,
+    })
+}
+
+/// Writes (or confirms) the netbox-routing objects of `sessions` against `existing` (from
+/// [`existing`]); owned peers that are not in `reported` go stale. `asns` maps AS numbers to
+/// their ASN objects (ids or references).
 pub(super) async fn routing_objects(
     ctx: &Context,
+    mut existing: Existing,
     sessions: &[Session],
     reported: &BTreeSet<PeerKey>,
     asns: &BTreeMap<i64, Value>,
     set: &mut ChangeSet,
 ) -> Result<(), ReconcileError> {
-    let ids = |objects: &[Value]| -> Vec<String> {
-        objects
-            .iter()
-            .filter_map(id_of)
-            .map(|id| id.to_string())
-            .collect()
-    };
-    let device_q = [("device_id".to_string(), ctx.device.id.to_string())];
-    let routers = ctx.netbox.list(ROUTERS, &device_q).await?;
-    // `list_any` makes no request for an empty list of values.
-    let scopes = ctx
-        .netbox
-        .list_any(SCOPES, &[], "router_id", &ids(&routers))
-        .await?;
-    let peers = ctx
-        .netbox
-        .list_any(PEERS, &[], "scope_id", &ids(&scopes))
-        .await?;
+    // A router without scopes is not among the scopes' routers: read the device's routers
+    // before concluding one is missing.
+    if sessions
+        .iter()
+        .any(|s| s.local_as > 0 && existing.router(s.local_as).is_none())
+    {
+        let device_q = [("device_id".to_string(), ctx.device.id.to_string())];
+        for r in ctx.netbox.list(ROUTERS, &device_q).await? {
+            if !existing.routers.iter().any(|x| id_of(x) == id_of(&r)) {
+                existing.routers.push(r);
+            }
+        }
+    }
     let plan = Plan {
         device_id: ctx.device.id,
         device: &ctx.device.name,
         sessions,
         reported,
         asns,
-        existing: Existing {
-            routers,
-            scopes,
-            peers,
-        },
+        existing,
     };
     let (candidates, needs_router) = plan.prerequisites();
     // The plugin's filter sets have no `id` filter (0.5.1 ignores it): the tagged peers are
@@ -120,7 +157,7 @@ pub(super) async fn routing_objects(
         .filter(|id| candidates.contains(id))
         .collect();
     let device_type = if needs_router {
-        ctx.cache.device_object_type(&ctx.netbox).await?
+        ctx.netbox.object_type_id("dcim", "device").await?
     } else {
         None
     };
@@ -128,32 +165,36 @@ pub(super) async fn routing_objects(
     Ok(())
 }
 
-/// The tag, in the form the plugin's API accepts it.
-fn add_owned_tag() -> Value {
-    json!([{ "slug": TAG_SLUG }])
-}
-
-/// A peer as NetBox returned it, in the form a rollback can recreate it from: the plugin
-/// refuses `null` for its optional references (`source`, `local_as`, `tenant`: absent is the
-/// same), and takes the tag only as `add_tags`.
-fn recreatable(peer: &Value) -> Value {
-    let mut before = peer.clone();
-    if let Some(map) = before.as_object_mut() {
-        map.retain(|_, v| !v.is_null());
-    }
-    set_field(&mut before, "add_tags", add_owned_tag());
-    before
-}
-
 /// The device's netbox-routing BGP objects as NetBox returned them.
 #[derive(Debug, Default)]
-struct Existing {
+pub(super) struct Existing {
     routers: Vec<Value>,
     scopes: Vec<Value>,
     peers: Vec<Value>,
 }
 
 impl Existing {
+    /// ASN objects the routers and peers name: AS number → id.
+    pub(super) fn asn_ids(&self) -> BTreeMap<i64, u64> {
+        let named = self
+            .routers
+            .iter()
+            .filter_map(|r| r.get("asn"))
+            .chain(self.peers.iter().filter_map(|p| p.get("remote_as")));
+        named
+            .filter_map(|a| Some((a.get("asn")?.as_i64()?, id_of(a)?)))
+            .collect()
+    }
+
+    /// VRFs the scopes are in: name → id.
+    pub(super) fn vrf_ids(&self) -> BTreeMap<String, u64> {
+        self.scopes
+            .iter()
+            .filter_map(|s| s.get("vrf"))
+            .filter_map(|v| Some((v.get("name")?.as_str()?.to_string(), id_of(v)?)))
+            .collect()
+    }
+
     fn router(&self, asn: i64) -> Option<u64> {
         self.routers
             .iter()
@@ -313,7 +354,7 @@ impl Plan<'_> {
                 .pointer("/peer/address")
                 .and_then(Value::as_str)
                 .unwrap_or("?");
-            let before = recreatable(current);
+            let before = plugin_recreatable(current);
             set.push(
                 EntryState::Stale,
                 "netbox_routing.bgppeer",
@@ -376,7 +417,7 @@ impl Plan<'_> {
                     "assigned_object_type": device_type,
                     "assigned_object_id": self.device_id,
                     "asn": asn_ref,
-                    "add_tags": add_owned_tag(),
+                    "add_tags": add_owned_tags(),
                 }),
                 key: key.clone(),
             },
@@ -420,7 +461,7 @@ impl Plan<'_> {
                 payload: json!({
                     "router": router,
                     "vrf": s.vrf,
-                    "add_tags": add_owned_tag(),
+                    "add_tags": add_owned_tags(),
                 }),
                 key: key.clone(),
             },
@@ -454,7 +495,7 @@ impl Plan<'_> {
                 "peer": s.ip,
                 "enabled": s.enabled,
                 "status": "active",
-                "add_tags": add_owned_tag(),
+                "add_tags": add_owned_tags(),
             });
             if let Some(remote_as) = &s.remote_as {
                 set_field(&mut payload, "remote_as", remote_as.clone());
