@@ -212,16 +212,14 @@ impl<'a> Doc<'a> {
     fn push_element(&mut self, tag: &Tag<'a>, stack: &[NodeId]) -> Result<NodeId, XmlError> {
         let name = self.intern_borrowed(tag.local);
         let mut attrs = Vec::new();
-        if !tag.attrs.bytes().all(|b| b.is_ascii_whitespace()) {
-            for attr in tag.attributes() {
-                let (key, value) = attr?;
-                if key.starts_with("xmlns") {
-                    continue;
-                }
-                // PyEZ rewrites `junos:style` to `junos_style`; treat both as `style`.
-                let key = self.intern_borrowed(attr_key(key));
-                attrs.push((key, value));
+        for attr in tag.attributes() {
+            let (key, value) = attr?;
+            if key.starts_with("xmlns") {
+                continue;
             }
+            // PyEZ rewrites `junos:style` to `junos_style`; treat both as `style`.
+            let key = self.intern_borrowed(attr_key(key));
+            attrs.push((key, value));
         }
         Ok(self.link_new(name, attrs, stack))
     }

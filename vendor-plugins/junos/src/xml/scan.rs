@@ -130,16 +130,6 @@ impl<'a> Scanner<'a> {
         }
     }
 
-    /// Byte offset of the next token.
-    pub fn position(&self) -> usize {
-        self.pos
-    }
-
-    /// How many elements are open.
-    pub fn depth(&self) -> usize {
-        self.open.len()
-    }
-
     /// The next token, or `None` at the end of a well-formed document.
     pub fn next_token(&mut self) -> Result<Option<Token<'a>>, XmlError> {
         let input = self.input;
