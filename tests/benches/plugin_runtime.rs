@@ -7,6 +7,7 @@
 //! ```sh
 //! cargo bench -p nbfacts-tests --bench plugin_runtime            # everything
 //! cargo bench -p nbfacts-tests --bench plugin_runtime -- evpn    # parser cases matching a word
+//! cargo bench -p nbfacts-tests --bench plugin_runtime -- micro   # load, instantiate, call only
 //! ```
 //!
 //! To see where a parser spends its time inside the sandbox, build the plugin with symbols and
@@ -99,7 +100,8 @@ async fn async_main() {
         fmt(t.elapsed())
     );
 
-    if filters().is_empty() {
+    let words = filters();
+    if words.is_empty() || words.iter().any(|w| w == "micro") {
         // Load from the cache: digest, deserialize (mmap), import/export checks, InstancePre,
         // describe().
         let mut loads = Vec::new();

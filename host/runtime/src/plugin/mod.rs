@@ -23,7 +23,7 @@ use std::time::Duration;
 use nbfacts_sdk::{CollectRequest, Facts, PluginInfo};
 use sha2::{Digest, Sha256};
 use wasmtime::component::{Component, Linker};
-use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
+use wasmtime::{Config, Enabled, Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
 
 use crate::device::DeviceSession;
 use crate::error::{CollectionError, PluginError};
@@ -130,7 +130,10 @@ impl Runtime {
                     .max_core_instances_per_component(32)
                     .max_tables_per_component(8)
                     .linear_memory_keep_resident(config.keep_resident_bytes)
-                    .table_keep_resident(1 << 20);
+                    .table_keep_resident(1 << 20)
+                    // Reset only the pages an instance dirtied (Linux 6.7+) instead of the
+                    // whole resident prefix of its memory; elsewhere this is a no-op.
+                    .pagemap_scan(Enabled::Auto);
                 let mut cfg = base_config(&config);
                 cfg.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
                 // The pool reserves address space up front; fall back to on-demand allocation
