@@ -137,9 +137,9 @@ pub struct Counters {
 /// A snapshot of [`Counters`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct RequestCounts {
-    /// GET requests (pages included).
+    /// GET requests (pages included) and GraphQL queries.
     pub reads: u64,
-    /// POST, PATCH, PUT and DELETE requests.
+    /// POST (GraphQL queries aside), PATCH, PUT and DELETE requests.
     pub writes: u64,
     /// Repeated attempts.
     pub retries: u64,
@@ -197,6 +197,9 @@ fn query_chunks<'a>(
     }
     chunks
 }
+
+/// NetBox's GraphQL endpoint (see [`NetBox::graphql`]).
+const GRAPHQL: &str = "/graphql/";
 
 /// How long answers that only change when NetBox is reconfigured are kept: the installed
 /// plugins (`/api/status/`) and object type ids. A plugin installed or removed (which takes a
@@ -395,6 +398,25 @@ impl NetBox {
         query_chunks(path, filters, key, values).len()
     }
 
+    /// `POST /graphql/`: NetBox's GraphQL API, which reads several object lists (each with its
+    /// own filters) in one request. Returns the answer's `data`; GraphQL errors (NetBox answers
+    /// them with 200) become [`NetBoxError::Decode`]. A query reads only, so it counts as a
+    /// read and is retried like a GET.
+    pub async fn graphql(&self, query: &str, variables: Value) -> Result<Value, NetBoxError> {
+        let body = serde_json::json!({ "query": query, "variables": variables });
+        let mut answer = self
+            .send(Method::POST, GRAPHQL, &[], Some(body), Repeat::Safe)
+            .await?;
+        if let Some(errors) = answer.get("errors").filter(|e| !e.is_null()) {
+            return Err(NetBoxError::Decode {
+                method: "POST".into(),
+                path: GRAPHQL.into(),
+                message: short(&format!("GraphQL errors: {errors}")),
+            });
+        }
+        Ok(answer.get_mut("data").map(Value::take).unwrap_or(Value::Null))
+    }
+
     /// Creates objects with one request (NetBox's bulk create); returns them in order.
     pub async fn create_many(
         &self,
@@ -506,7 +528,8 @@ impl NetBox {
         let url = format!("{}{}", self.config.url, path);
         let mut attempt = 0u32;
         loop {
-            let counter = if method == Method::GET {
+            // A GraphQL query changes nothing: it counts as a read.
+            let counter = if method == Method::GET || path == GRAPHQL {
                 &self.counters.reads
             } else {
                 &self.counters.writes
