@@ -15,10 +15,10 @@
 //! between child elements (indentation) is not kept, so containers cost no text allocation.
 
 use std::borrow::Cow;
-use std::collections::HashMap;
-use std::hash::{BuildHasher, Hasher};
-
+mod names;
 mod scan;
+
+use names::Names;
 
 pub use scan::{Scanner, Tag, Text, Token, local, name_is};
 
@@ -39,47 +39,11 @@ struct Node<'a> {
     end: NodeId,
 }
 
-/// FxHash-style hasher for the name table: names are short and come from one document, so a
-/// fast multiplicative hash beats SipHash, notably inside WebAssembly.
-#[derive(Debug, Default, Clone, Copy)]
-struct FxBuild;
-
-struct Fx(u64);
-
-impl BuildHasher for FxBuild {
-    type Hasher = Fx;
-    fn build_hasher(&self) -> Fx {
-        Fx(0)
-    }
-}
-
-impl Hasher for Fx {
-    fn write(&mut self, bytes: &[u8]) {
-        const K: u64 = 0x517c_c1b7_2722_0a95;
-        let mut h = self.0;
-        let mut chunks = bytes.chunks_exact(8);
-        for chunk in &mut chunks {
-            let mut word = [0u8; 8];
-            word.copy_from_slice(chunk);
-            h = (h.rotate_left(5) ^ u64::from_le_bytes(word)).wrapping_mul(K);
-        }
-        for &b in chunks.remainder() {
-            h = (h.rotate_left(5) ^ u64::from(b)).wrapping_mul(K);
-        }
-        self.0 = h;
-    }
-
-    fn finish(&self) -> u64 {
-        self.0
-    }
-}
-
 /// A parsed XML document.
 #[derive(Debug)]
 pub struct Doc<'a> {
     nodes: Vec<Node<'a>>,
-    names: HashMap<Cow<'a, str>, u32, FxBuild>,
-    names_by_id: Vec<Cow<'a, str>>,
+    names: Names<'a>,
     root_children: Vec<NodeId>,
 }
 
@@ -98,6 +62,18 @@ impl std::fmt::Display for XmlError {
     }
 }
 
+/// `str::trim`, answered without decoding characters when `text` starts and ends with
+/// printable ASCII (nearly every value: `str::trim` is a per-character loop).
+fn trim(text: &str) -> &str {
+    let printable = |b: Option<&u8>| b.is_some_and(|&b| b > b' ' && b < 0x7f);
+    let bytes = text.as_bytes();
+    if printable(bytes.first()) && printable(bytes.last()) {
+        text
+    } else {
+        text.trim()
+    }
+}
+
 /// Attribute names lose their prefix, and PyEZ's `junos_` rewrite is undone.
 fn attr_key(name: &str) -> &str {
     let key = local(name);
@@ -109,8 +85,7 @@ impl<'a> Doc<'a> {
     pub fn parse(input: &'a str) -> Result<Self, XmlError> {
         let mut doc = Doc {
             nodes: Vec::with_capacity(input.len() / 40),
-            names: HashMap::with_capacity_and_hasher(48, FxBuild),
-            names_by_id: Vec::with_capacity(48),
+            names: Names::with_capacity(48),
             root_children: Vec::new(),
         };
         let mut scanner = Scanner::new(input);
@@ -150,8 +125,7 @@ impl<'a> Doc<'a> {
     pub fn builder() -> Self {
         Doc {
             nodes: Vec::new(),
-            names: HashMap::with_hasher(FxBuild),
-            names_by_id: Vec::new(),
+            names: Names::with_capacity(16),
             root_children: Vec::new(),
         }
     }
@@ -188,25 +162,15 @@ impl<'a> Doc<'a> {
     }
 
     fn intern(&mut self, name: &str) -> u32 {
-        if let Some(&id) = self.names.get(name) {
-            return id;
+        match self.names.get(name) {
+            Some(id) => id,
+            None => self.names.intern(Cow::Owned(name.to_string())),
         }
-        self.add_name(Cow::Owned(name.to_string()))
     }
 
     /// Like [`Doc::intern`] for a name that lives in the input: no copy is made.
     fn intern_borrowed(&mut self, name: &'a str) -> u32 {
-        if let Some(&id) = self.names.get(name) {
-            return id;
-        }
-        self.add_name(Cow::Borrowed(name))
-    }
-
-    fn add_name(&mut self, name: Cow<'a, str>) -> u32 {
-        let id = self.names_by_id.len() as u32;
-        self.names.insert(name.clone(), id);
-        self.names_by_id.push(name);
-        id
+        self.names.intern(Cow::Borrowed(name))
     }
 
     fn push_element(&mut self, tag: &Tag<'a>, stack: &[NodeId]) -> Result<NodeId, XmlError> {
@@ -259,8 +223,8 @@ impl<'a> Doc<'a> {
 
     fn append_text(&mut self, id: NodeId, text: Cow<'a, str>) {
         let node = self.node_mut(id);
-        let blank = text.trim().is_empty();
-        if node.text.trim().is_empty() {
+        let blank = trim(&text).is_empty();
+        if trim(&node.text).is_empty() {
             // Nothing meaningful yet: keep the new chunk (borrowed, no copy) unless it is only
             // indentation between child elements.
             if !blank || node.text.is_empty() {
@@ -286,7 +250,7 @@ impl<'a> Doc<'a> {
     }
 
     fn name_id(&self, name: &str) -> Option<u32> {
-        self.names.get(name).copied()
+        self.names.get(name)
     }
 
     /// Number of elements in the document.
@@ -344,11 +308,7 @@ impl<'d, 'a> El<'d, 'a> {
     /// The local name.
     pub fn name(&self) -> &'d str {
         let id = self.doc.node(self.id).name;
-        self.doc
-            .names_by_id
-            .get(id as usize)
-            .map(|n| n.as_ref())
-            .unwrap_or("")
+        self.doc.names.name(id).unwrap_or("")
     }
 
     /// True if the element's local name is `name`.
@@ -358,7 +318,7 @@ impl<'d, 'a> El<'d, 'a> {
 
     /// The element's own text, trimmed (empty if none).
     pub fn text(&self) -> &'d str {
-        self.doc.node(self.id).text.trim()
+        trim(&self.doc.node(self.id).text)
     }
 
     /// The value of attribute `name` (local name; `junos_` prefix stripped).

@@ -176,6 +176,7 @@ impl<'a> Scanner<'a> {
         }
     }
 
+    #[inline(never)]
     fn start_tag(&mut self, lt: usize) -> Result<Token<'a>, XmlError> {
         let input = self.input;
         let bytes = input.as_bytes();
@@ -233,6 +234,7 @@ impl<'a> Scanner<'a> {
         }
     }
 
+    #[inline(never)]
     fn end_tag(&mut self, lt: usize) -> Result<Token<'a>, XmlError> {
         let input = self.input;
         let bytes = input.as_bytes();
@@ -269,6 +271,7 @@ impl<'a> Scanner<'a> {
     }
 
     /// `<!--...-->`, `<![CDATA[...]]>` or `<!DOCTYPE ...>` at `lt`; returns CDATA content.
+    #[inline(never)]
     fn markup_decl(&mut self, lt: usize) -> Result<Option<&'a str>, XmlError> {
         let input = self.input;
         let bytes = input.as_bytes();
@@ -416,19 +419,37 @@ fn plain(bytes: &[u8]) -> bool {
         .any(|&b| b == b'&' || b == b'\r')
 }
 
-/// `a == b`, eight bytes at a time.
+/// `a == b`, eight bytes at a time; the tail is compared with one overlapping load, not a
+/// `memcmp` call (a byte loop inside WebAssembly).
 fn same(a: &[u8], b: &[u8]) -> bool {
-    if a.len() != b.len() {
+    let n = a.len();
+    if n != b.len() {
         return false;
     }
+    if n < 8 {
+        return short_same(a, b);
+    }
     let mut i = 0;
-    while let (Some(x), Some(y)) = (word(a, i), word(b, i)) {
-        if x != y {
+    while i + 8 < n {
+        if word(a, i) != word(b, i) {
             return false;
         }
         i += 8;
     }
-    a.get(i..) == b.get(i..)
+    word(a, n - 8) == word(b, n - 8)
+}
+
+/// `a == b` for slices of the same length below 8, without a loop.
+fn short_same(a: &[u8], b: &[u8]) -> bool {
+    let n = a.len();
+    let half = |s: &[u8], at: usize| -> Option<u32> {
+        Some(u32::from_le_bytes(s.get(at..at + 4)?.try_into().ok()?))
+    };
+    if n >= 4 {
+        return half(a, 0) == half(b, 0) && half(a, n - 4) == half(b, n - 4);
+    }
+    // Lengths 0 to 3: the first, middle and last byte cover every position.
+    n == 0 || (a.first() == b.first() && a.get(n / 2) == b.get(n / 2) && a.last() == b.last())
 }
 
 /// `input[start..end]`; the scanner only slices at ASCII delimiters it found itself.
@@ -738,6 +759,21 @@ mod tests {
                 );
                 assert!(same(rest, rest));
                 assert!(!same(rest, &bytes[..rest.len()]) || rest == &bytes[..rest.len()]);
+            }
+        }
+    }
+
+    #[test]
+    fn same_finds_a_difference_at_any_position() {
+        let a: Vec<u8> = (0..40u8).map(|i| b'a' + i % 26).collect();
+        for len in 0..a.len() {
+            let x = &a[..len];
+            assert!(same(x, x));
+            assert!(!same(x, &a[..len.saturating_sub(1)]) || len == 0);
+            for at in 0..len {
+                let mut y = x.to_vec();
+                y[at] ^= 0x20;
+                assert!(!same(x, &y), "length {len}, difference at {at}");
             }
         }
     }
