@@ -1,5 +1,7 @@
 //! The EVPN MAC database: `get-evpn-database-information`, streamed for XML replies.
 
+use std::borrow::Cow;
+
 use nbfacts_sdk::{CollectError, EvpnMac, parse_error};
 
 use super::{DATABASE, id};
@@ -78,37 +80,29 @@ fn kind(name: &str, parent: Option<Kind>) -> Kind {
     }
 }
 
-/// The fields of the entry being read (buffers reused from entry to entry).
+/// The fields of the entry being read, borrowed from the reply unless they had entities.
 #[derive(Default)]
-struct Entry {
-    vlan: String,
-    vni: String,
-    vni_alt: String,
-    mac: String,
-    source: String,
-    timestamp: String,
-    timestamp_alt: String,
+struct Entry<'a> {
+    vlan: Cow<'a, str>,
+    vni: Cow<'a, str>,
+    vni_alt: Cow<'a, str>,
+    mac: Cow<'a, str>,
+    source: Cow<'a, str>,
+    timestamp: Cow<'a, str>,
+    timestamp_alt: Cow<'a, str>,
     ips: Vec<String>,
 }
 
-impl Entry {
+impl<'a> Entry<'a> {
     fn clear(&mut self) {
-        for s in [
-            &mut self.vlan,
-            &mut self.vni,
-            &mut self.vni_alt,
-            &mut self.mac,
-            &mut self.source,
-            &mut self.timestamp,
-            &mut self.timestamp_alt,
-        ] {
-            s.clear();
-        }
+        *self = Entry {
+            ips: std::mem::take(&mut self.ips),
+            ..Entry::default()
+        };
         self.ips.clear();
     }
 
-    fn set(&mut self, field: Field, text: &str) {
-        let text = text.trim_ascii();
+    fn set(&mut self, field: Field, text: Cow<'a, str>) {
         let slot = match field {
             Field::Vlan => &mut self.vlan,
             Field::Vni => &mut self.vni,
@@ -118,6 +112,7 @@ impl Entry {
             Field::Timestamp => &mut self.timestamp,
             Field::TimestampAlt => &mut self.timestamp_alt,
             Field::Ip => {
+                let text = text.trim_ascii();
                 if !text.is_empty() {
                     self.ips.push(ip(text));
                 }
@@ -125,8 +120,8 @@ impl Entry {
             }
         };
         // The first occurrence wins, as `El::child_text` does.
-        if slot.is_empty() {
-            slot.push_str(text);
+        if slot.trim_ascii().is_empty() {
+            *slot = trimmed(text);
         }
     }
 
@@ -142,7 +137,12 @@ impl Entry {
         if vni == 0 {
             vni = number("vni", &self.vni_alt)?;
         }
-        let remote = self.source.parse::<std::net::IpAddr>().is_ok();
+        let remote = looks_like_ip(&self.source);
+        let timestamp = if self.timestamp.is_empty() {
+            &mut self.timestamp_alt
+        } else {
+            &mut self.timestamp
+        };
         Ok(EvpnMac {
             instance: instance.to_string(),
             vlan_id: number("vlan-id", &self.vlan)?,
@@ -151,17 +151,34 @@ impl Entry {
             active_source: if remote {
                 ip(&self.source)
             } else {
-                self.source.clone()
+                std::mem::take(&mut self.source).into_owned()
             },
             remote,
             ip_addresses: std::mem::take(&mut self.ips),
-            timestamp: if self.timestamp.is_empty() {
-                self.timestamp_alt.clone()
-            } else {
-                self.timestamp.clone()
-            },
+            timestamp: std::mem::take(timestamp).into_owned(),
             extra: Vec::new(),
         })
+    }
+}
+
+/// `text` without surrounding ASCII whitespace, still borrowed if it was.
+fn trimmed(text: Cow<'_, str>) -> Cow<'_, str> {
+    match text {
+        Cow::Borrowed(t) => Cow::Borrowed(t.trim_ascii()),
+        Cow::Owned(t) if t.trim_ascii().len() == t.len() => Cow::Owned(t),
+        Cow::Owned(t) => Cow::Owned(t.trim_ascii().to_string()),
+    }
+}
+
+/// Whether an active source is an address (a remote VTEP or PE) rather than a local
+/// interface: interface names never parse as addresses, and most start with a letter, which
+/// skips the address parser for them.
+fn looks_like_ip(source: &str) -> bool {
+    match source.as_bytes().first() {
+        Some(b) if b.is_ascii_digit() || source.contains(':') => {
+            source.parse::<std::net::IpAddr>().is_ok()
+        }
+        _ => false,
     }
 }
 
@@ -183,8 +200,8 @@ fn stream_database(reply: &str) -> Result<Option<Vec<EvpnMac>>, CollectError> {
     let mut seen = false;
     let mut instance = String::new();
     let mut entry = Entry::default();
-    let mut text = String::new();
-    let mut out = Vec::new();
+    let mut text: Cow<'_, str> = Cow::Borrowed("");
+    let mut out = Vec::with_capacity(reply.len() / 400);
     while let Some(token) = scanner.next_token().map_err(malformed)? {
         match token {
             Token::Start(tag) => {
@@ -195,7 +212,7 @@ fn stream_database(reply: &str) -> Result<Option<Vec<EvpnMac>>, CollectError> {
                     Kind::Entry => entry.clear(),
                     _ => {}
                 }
-                text.clear();
+                text = Cow::Borrowed("");
                 stack.push(k);
             }
             Token::Empty(tag) => match kind(tag.local, stack.last().copied()) {
@@ -209,7 +226,9 @@ fn stream_database(reply: &str) -> Result<Option<Vec<EvpnMac>>, CollectError> {
             Token::End(_) => match stack.pop() {
                 Some(Kind::Entry) => out.push(entry.emit(&instance)?),
                 Some(Kind::Instance) => instance.clear(),
-                Some(Kind::Field(field)) => entry.set(field, &text),
+                Some(Kind::Field(field)) => {
+                    entry.set(field, std::mem::replace(&mut text, Cow::Borrowed("")));
+                }
                 Some(Kind::InstanceName) => {
                     instance.clear();
                     instance.push_str(text.trim_ascii());
@@ -218,12 +237,17 @@ fn stream_database(reply: &str) -> Result<Option<Vec<EvpnMac>>, CollectError> {
             },
             Token::Text(t) => {
                 if matches!(stack.last(), Some(Kind::Field(_) | Kind::InstanceName)) {
-                    text.push_str(&t.decode().map_err(malformed)?);
+                    let chunk = t.decode().map_err(malformed)?;
+                    if text.is_empty() {
+                        text = chunk;
+                    } else {
+                        text.to_mut().push_str(&chunk);
+                    }
                 }
             }
             Token::CData(c) => {
                 if matches!(stack.last(), Some(Kind::Field(_) | Kind::InstanceName)) {
-                    text.push_str(c);
+                    text.to_mut().push_str(c);
                 }
             }
         }
