@@ -14,18 +14,20 @@
 //! The local PE address is the device's `lo0.0` IPv4 address in NetBox, else its primary
 //! address, else its name.
 //!
-//! Reads on an unchanged device. L2 circuits: the device's IP addresses (for the PE address,
-//! which is part of every L2VPN name), its interfaces (NetBox nests the L2VPN each terminates,
-//! so L2VPNs are read by name only when one is not found there), and its state entries in the
-//! L2VPNs' journals. EVPN: the L2VPNs by name (their route targets nested; route targets are
-//! read only when one is missing there), the VLANs by VID (each with the L2VPN it terminates
-//! nested), and the MACs.
+//! Reads on an unchanged device, each one request through NetBox's GraphQL API (see
+//! [`graphql`]). L2 circuits: the device's interfaces, each with its addresses (the PE
+//! address, part of every L2VPN name) and the L2VPN it terminates (so L2VPNs are read by name
+//! only when one is not found there), together with this device's state entries in L2VPN
+//! journals. EVPN: the L2VPNs by name (their route targets and the VLANs they terminate
+//! nested; route targets are read only when one is missing there, and VLANs' terminations
+//! only for a VLAN none of them terminates) together with the VLANs by VID; then the MACs.
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::{Value, json};
 
 use super::changeset::{ChangeSet, EntryState, Operation};
+use super::graphql::{self, List};
 use super::neighbors::{self, Sighting};
 use super::{Context, ReconcileError, fact_fields, id_of, owned_tags};
 use nbfacts_sdk::{Evpn, L2Circuits};
@@ -33,7 +35,6 @@ use nbfacts_sdk::{Evpn, L2Circuits};
 const L2VPNS: &str = "/api/vpn/l2vpns/";
 const TERMINATIONS: &str = "/api/vpn/l2vpn-terminations/";
 const ROUTE_TARGETS: &str = "/api/ipam/route-targets/";
-const IFACES: &str = "/api/dcim/interfaces/";
 const VLANS: &str = "/api/ipam/vlans/";
 const IPS: &str = "/api/ipam/ip-addresses/";
 const JOURNAL: &str = "/api/extras/journal-entries/";
@@ -83,6 +84,22 @@ pub(crate) async fn local_pe(ctx: &Context) -> Result<String, ReconcileError> {
         .unwrap_or_else(|| ctx.device.name.clone()))
 }
 
+/// The PE address from the device's interfaces as [`graphql`] reads them (each with its
+/// `ip_addresses`): the first IPv4 address of `lo0.0`, else the primary address, else the name.
+fn pe_of(ctx: &Context, ifaces: &[Value]) -> String {
+    ifaces
+        .iter()
+        .filter(|i| i.get("name").and_then(Value::as_str) == Some("lo0.0"))
+        .filter_map(|i| i.get("ip_addresses").and_then(Value::as_array))
+        .flatten()
+        .filter_map(|ip| ip.get("address").and_then(Value::as_str))
+        .map(|a| a.split('/').next().unwrap_or(a))
+        .find(|a| a.parse::<std::net::Ipv4Addr>().is_ok())
+        .map(str::to_string)
+        .or_else(|| ctx.device.address.clone())
+        .unwrap_or_else(|| ctx.device.name.clone())
+}
+
 /// The comments of a device's journal entries on L2VPNs (`nbfacts: <device> …`) start with
 /// this.
 fn journal_prefix(ctx: &Context) -> String {
@@ -103,7 +120,33 @@ pub async fn reconcile_l2_circuits(
     if circuits.is_empty() {
         return Ok(set);
     }
-    let pe = local_pe(ctx).await?;
+    // One read: the device's interfaces (each with its addresses, for the PE address, and the
+    // L2VPN it terminates) and this device's state entries in L2VPN journals, newest first.
+    let mut lists = graphql::read(
+        &ctx.netbox,
+        &[
+            List::new(
+                "interface_list",
+                json!({ "device_id": ctx.device.id }),
+                "id name ip_addresses { address } l2vpn_termination { id l2vpn { id name } }",
+            ),
+            List::new(
+                "journal_entry_list",
+                json!({
+                    "assigned_object_type": graphql::content_type("vpn.l2vpn"),
+                    "comments": { "starts_with": journal_prefix(ctx) },
+                }),
+                "id assigned_object_id comments",
+            ),
+        ],
+    )
+    .await?
+    .into_iter();
+    let (ifaces, journals) = (
+        lists.next().unwrap_or_default(),
+        lists.next().unwrap_or_default(),
+    );
+    let pe = pe_of(ctx, &ifaces);
     let name_of = |neighbor: &str, vc: u32| {
         let (a, b) = if pe.as_str() <= neighbor {
             (pe.as_str(), neighbor)
@@ -116,12 +159,8 @@ pub async fn reconcile_l2_circuits(
         .iter()
         .map(|c| name_of(&c.neighbor, c.vc_id))
         .collect();
-    // The device's interfaces, with the L2VPN each terminates (nested): an unchanged circuit's
-    // L2VPN is named there, so L2VPNs are read by name only for the others.
-    let ifaces = ctx
-        .netbox
-        .list(IFACES, &[("device_id".into(), ctx.device.id.to_string())])
-        .await?;
+    // An unchanged circuit's L2VPN is named by its interface's termination, so L2VPNs are read
+    // by name only for the others.
     let mut l2vpn_ids: BTreeMap<String, u64> = ifaces
         .iter()
         .filter_map(|i| i.pointer("/l2vpn_termination/l2vpn"))
@@ -140,27 +179,6 @@ pub async fn reconcile_l2_circuits(
             l2vpn_ids.insert(name.to_string(), id);
         }
     }
-    let known_ids: Vec<String> = names
-        .iter()
-        .filter_map(|n| l2vpn_ids.get(n))
-        .map(u64::to_string)
-        .collect::<BTreeSet<_>>()
-        .into_iter()
-        .collect();
-    // This device's state entries on those L2VPNs, newest first.
-    let journals = ctx
-        .netbox
-        .list_any(
-            JOURNAL,
-            &[
-                ("assigned_object_type".into(), "vpn.l2vpn".into()),
-                ("q".into(), journal_prefix(ctx)),
-                ("ordering".into(), "-id".into()),
-            ],
-            "assigned_object_id",
-            &known_ids,
-        )
-        .await?;
 
     for (circuit, name) in circuits.iter().zip(&names) {
         let label = format!(
@@ -376,7 +394,37 @@ pub async fn reconcile_evpn(ctx: &Context, facts: &Evpn) -> Result<ChangeSet, Re
 
     if !wants.is_empty() {
         let names: Vec<String> = wants.iter().map(|w| w.name.clone()).collect();
-        let existing = ctx.netbox.list_any(L2VPNS, &[], "name", &names).await?;
+        // One read: the L2VPNs by name (route targets and the VLANs they terminate nested)
+        // and the VLANs carrying the VNIs (by VID; this site's are preferred to global ones).
+        let vids: Vec<u16> = wants
+            .iter()
+            .filter(|w| w.vlan > 0)
+            .map(|w| w.vlan)
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        let mut lists = graphql::read(
+            &ctx.netbox,
+            &[
+                List::new(
+                    "l2vpn_list",
+                    json!({ "name": { "in_list": names } }),
+                    "id name import_targets { id name } export_targets { id name } \
+                     terminations { id assigned_object { ... on VLANType { id } } }",
+                ),
+                List::new(
+                    "vlan_list",
+                    json!({ "vid": { "filter_lookup": { "in_list": vids } } }),
+                    "id vid site { id }",
+                ),
+            ],
+        )
+        .await?
+        .into_iter();
+        let (existing, vlans) = (
+            lists.next().unwrap_or_default(),
+            lists.next().unwrap_or_default(),
+        );
         // Route targets: those the existing L2VPNs name (nested), the others read by name.
         let mut rts: BTreeSet<String> = BTreeSet::new();
         for w in &wants {
@@ -433,16 +481,59 @@ pub async fn reconcile_evpn(ctx: &Context, facts: &Evpn) -> Result<ChangeSet, Re
             }
         }
 
-        // VLANs carrying the VNIs (this site's first, then global ones), each with the L2VPN
-        // it terminates (nested).
-        let vids: Vec<String> = wants
+        // The NetBox VLAN carrying each VNI: this site's, else a global one.
+        let vlan_of = |vid: u16| -> Option<&Value> {
+            let candidates: Vec<&Value> = vlans
+                .iter()
+                .filter(|v| v.get("vid").and_then(Value::as_u64) == Some(u64::from(vid)))
+                .collect();
+            candidates
+                .iter()
+                .find(|v| {
+                    v.pointer("/site/id").and_then(Value::as_u64).is_some()
+                        && v.pointer("/site/id").and_then(Value::as_u64) == ctx.device.site_id
+                })
+                .or_else(|| {
+                    candidates
+                        .iter()
+                        .find(|v| v.get("site").is_none_or(Value::is_null))
+                })
+                .copied()
+        };
+        // VLAN id → the termination on it ({id, l2vpn: {id, name}}): from the L2VPNs read, and
+        // for VLANs none of them terminates, read (they may terminate another L2VPN).
+        let mut vlan_terms: BTreeMap<u64, Value> = BTreeMap::new();
+        for l in &existing {
+            let l2vpn = json!({ "id": l.get("id"), "name": l.get("name") });
+            for t in l
+                .get("terminations")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+            {
+                if let Some(vlan) = t.pointer("/assigned_object/id").and_then(Value::as_u64) {
+                    vlan_terms.insert(vlan, json!({ "id": t.get("id"), "l2vpn": l2vpn }));
+                }
+            }
+        }
+        let unterminated: Vec<String> = wants
             .iter()
             .filter(|w| w.vlan > 0)
-            .map(|w| w.vlan.to_string())
+            .filter_map(|w| vlan_of(w.vlan).and_then(id_of))
+            .filter(|id| !vlan_terms.contains_key(id))
+            .map(|id| id.to_string())
             .collect::<BTreeSet<_>>()
             .into_iter()
             .collect();
-        let vlans = ctx.netbox.list_any(VLANS, &[], "vid", &vids).await?;
+        // `list_any` makes no request for an empty list of values.
+        for v in ctx.netbox.list_any(VLANS, &[], "id", &unterminated).await? {
+            if let (Some(id), Some(t)) = (
+                id_of(&v),
+                v.get("l2vpn_termination").filter(|t| !t.is_null()),
+            ) {
+                vlan_terms.insert(id, t.clone());
+            }
+        }
 
         for w in &wants {
             let label = format!("{} ({} {})", w.name, w.kind, w.instance.name);
@@ -550,22 +641,7 @@ pub async fn reconcile_evpn(ctx: &Context, facts: &Evpn) -> Result<ChangeSet, Re
             if w.vlan == 0 {
                 continue;
             }
-            // The NetBox VLAN carrying the VNI.
-            let candidates: Vec<&Value> = vlans
-                .iter()
-                .filter(|v| v.get("vid").and_then(Value::as_u64) == Some(u64::from(w.vlan)))
-                .collect();
-            let vlan = candidates
-                .iter()
-                .find(|v| {
-                    v.pointer("/site/id").and_then(Value::as_u64).is_some()
-                        && v.pointer("/site/id").and_then(Value::as_u64) == ctx.device.site_id
-                })
-                .or_else(|| {
-                    candidates
-                        .iter()
-                        .find(|v| v.get("site").is_none_or(Value::is_null))
-                });
+            let vlan = vlan_of(w.vlan);
             let Some(vlan) = vlan else {
                 set.push(
                     EntryState::Skipped,
@@ -582,7 +658,7 @@ pub async fn reconcile_evpn(ctx: &Context, facts: &Evpn) -> Result<ChangeSet, Re
                 continue;
             };
             let vlan_id = id_of(vlan);
-            let term = vlan.get("l2vpn_termination").filter(|t| !t.is_null());
+            let term = vlan_id.and_then(|id| vlan_terms.get(&id));
             match term {
                 Some(t) => set.push(
                     if t.pointer("/l2vpn/id").and_then(Value::as_u64) == l2vpn_ref.as_u64() {

@@ -8,6 +8,7 @@
 
 pub mod bgp;
 pub mod changeset;
+pub mod graphql;
 pub mod interfaces;
 pub mod inventory;
 pub mod l2vpn;
@@ -42,11 +43,16 @@ pub struct Context {
 }
 
 /// NetBox reads that do not depend on the device, made once per run: the prefix list (ARP,
-/// NDP, OSPF). (The installed plugins and object type ids change even more rarely: the client
-/// keeps them, see [`NetBox::status`].)
+/// NDP, OSPF) and netbox-routing's BGP scopes (BGP). (The installed plugins and object type ids
+/// change even more rarely: the client keeps them, see [`NetBox::status`].)
+///
+/// A run reconciles each device once, and a device's BGP scopes are written only while its own
+/// BGP facts are reconciled, so the scopes read at the start of a run stay true for every
+/// device of the run.
 #[derive(Debug, Default)]
 pub struct RunCache {
     prefixes: tokio::sync::OnceCell<std::sync::Arc<Vec<Value>>>,
+    bgp_scopes: tokio::sync::OnceCell<std::sync::Arc<Vec<Value>>>,
 }
 
 impl RunCache {
@@ -59,6 +65,23 @@ impl RunCache {
             .get_or_try_init(|| async {
                 netbox
                     .list("/api/ipam/prefixes/", &[])
+                    .await
+                    .map(std::sync::Arc::new)
+            })
+            .await
+            .cloned()
+    }
+
+    /// Every netbox-routing BGP scope, each with its router nested (the plugin filters scopes
+    /// by router only, and routers by device: one read for the run instead of two per device).
+    pub async fn bgp_scopes(
+        &self,
+        netbox: &NetBox,
+    ) -> Result<std::sync::Arc<Vec<Value>>, NetBoxError> {
+        self.bgp_scopes
+            .get_or_try_init(|| async {
+                netbox
+                    .list("/api/plugins/routing/bgp/scope/", &[])
                     .await
                     .map(std::sync::Arc::new)
             })
@@ -129,31 +152,6 @@ pub fn plugin_recreatable(object: &Value) -> Value {
     }
     set_field(&mut before, "add_tags", add_owned_tags());
     before
-}
-
-/// The comments of the newest journal entry on object `id` of `object_type` whose comments
-/// contain `marker`: one small read, however long the object's journal is.
-pub async fn newest_journal(
-    netbox: &NetBox,
-    object_type: &str,
-    id: u64,
-    marker: &str,
-) -> Result<Option<String>, NetBoxError> {
-    let query: Vec<(String, String)> = [
-        ("assigned_object_type", object_type.to_string()),
-        ("assigned_object_id", id.to_string()),
-        ("q", marker.trim().to_string()),
-        ("ordering", "-id".to_string()),
-        ("limit", "1".to_string()),
-    ]
-    .into_iter()
-    .map(|(k, v)| (k.to_string(), v))
-    .collect();
-    let page = netbox.get("/api/extras/journal-entries/", &query).await?;
-    Ok(page
-        .pointer("/results/0/comments")
-        .and_then(Value::as_str)
-        .map(str::to_string))
 }
 
 /// True if a NetBox object carries nbfacts's tag.

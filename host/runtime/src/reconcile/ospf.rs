@@ -13,13 +13,13 @@
 //! to another instance or area (or changed passive) is updated; one it owns that the device no
 //! longer reports is stale and deleted. Instances and areas are left in place (other devices'
 //! interfaces and other tools' settings hang off them). The plugin drops `tags`, so objects
-//! are tagged through `add_tags` and ownership is read with a `tag` filter, only for the OSPF
-//! interfaces a plan would change or delete.
+//! are tagged through `add_tags`; ownership is read from the tags NetBox's GraphQL API
+//! returns for them.
 //!
-//! Reads on an unchanged device: the device's OSPF interfaces (their instances and areas come
-//! nested), the neighbour addresses, and the newest adjacency journal entry. Instances, areas,
-//! the device's interfaces and its loopback address are read only when something is created
-//! or moved.
+//! Reads on an unchanged device: one GraphQL request (see [`graphql`]) for the device's OSPF
+//! interfaces (their instances, areas and tags nested) and the newest adjacency journal entry,
+//! and the neighbour addresses. Instances, areas, the device's interfaces and its loopback
+//! address are read only when something is created or moved.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -27,11 +27,11 @@ use serde_json::{Value, json};
 
 use super::bgp::routing_plugin_installed;
 use super::changeset::{ChangeSet, EntryState, Operation};
+use super::graphql::{self, List};
 use super::neighbors::{self, Sighting};
 use super::{
-    Context, ReconcileError, add_owned_tags, id_of, newest_journal, plugin_recreatable, set_field,
+    Context, ReconcileError, add_owned_tags, id_of, is_owned, plugin_recreatable, set_field,
 };
-use crate::netbox::TAG_SLUG;
 use nbfacts_sdk::{Ospf, OspfVersion};
 
 const JOURNAL: &str = "/api/extras/journal-entries/";
@@ -47,6 +47,11 @@ const AREAS: &str = "/api/plugins/routing/ospf/area/";
 const OSPF_IFACES: &str = "/api/plugins/routing/ospf/interface/";
 const IFACES: &str = "/api/dcim/interfaces/";
 const MARKER: &str = "nbfacts: OSPF adjacencies\n";
+/// What is read of an OSPF interface: what the reconciler compares, its tags (ownership), and
+/// every field a rollback needs to recreate it.
+const OSPF_IFACE_FIELDS: &str = "id passive priority bfd authentication passphrase description \
+     comments custom_fields tags { slug } instance { id name device { id } } \
+     area { id area_id } interface { id name }";
 
 /// The adjacency table as journal text (stable order; no timers, so it only changes when an
 /// adjacency does).
@@ -79,13 +84,40 @@ pub fn adjacency_table(facts: &Ospf) -> String {
 /// Builds the change set for the OSPF facts of one device.
 pub async fn reconcile(ctx: &Context, facts: &Ospf) -> Result<ChangeSet, ReconcileError> {
     let mut set = ChangeSet::new(&ctx.device.name, "ospf");
-    if routing_plugin_installed(ctx).await? {
+    let routing = routing_plugin_installed(ctx).await?;
+    // One read: the device's OSPF interfaces (with the plugin; their instances and areas
+    // nested) and its newest adjacency journal entry (when there is a table to compare).
+    let mut lists = Vec::new();
+    if routing {
+        lists.push(List::unpaged(
+            "ospf_interface_list",
+            json!({ "interface": { "device_id": ctx.device.id } }),
+            OSPF_IFACE_FIELDS,
+        ));
+    }
+    if !facts.neighbors.is_empty() {
+        lists.push(
+            List::new(
+                "journal_entry_list",
+                json!({
+                    "assigned_object_type": graphql::content_type("dcim.device"),
+                    "assigned_object_id": ctx.device.id,
+                    "comments": { "starts_with": MARKER },
+                }),
+                "id comments",
+            )
+            .first(1),
+        );
+    }
+    let mut read = graphql::read(&ctx.netbox, &lists).await?.into_iter();
+    if routing {
         set.notes.push(
             "The NetBox routing plugin is installed: OSPF instances, areas and interfaces are \
              written to it."
                 .into(),
         );
-        routing_objects(ctx, facts, &mut set).await?;
+        let existing = read.next().unwrap_or_default();
+        routing_objects(ctx, facts, existing, &mut set).await?;
     } else {
         set.notes.push(
             "The NetBox routing plugin (netbox-routing) is not installed: OSPF adjacencies are \
@@ -93,6 +125,7 @@ pub async fn reconcile(ctx: &Context, facts: &Ospf) -> Result<ChangeSet, Reconci
                 .into(),
         );
     }
+    let journal = read.next().unwrap_or_default();
     let sightings: Vec<Sighting> = facts
         .neighbors
         .iter()
@@ -112,9 +145,13 @@ pub async fn reconcile(ctx: &Context, facts: &Ospf) -> Result<ChangeSet, Reconci
         return Ok(set);
     }
     let table = adjacency_table(facts);
-    let last = newest_journal(&ctx.netbox, "dcim.device", ctx.device.id, MARKER)
-        .await?
-        .filter(|c| c.starts_with(MARKER));
+    // NetBox lists journal entries newest first.
+    let last = journal
+        .first()
+        .and_then(|j| j.get("comments"))
+        .and_then(Value::as_str)
+        .filter(|c| c.starts_with(MARKER))
+        .map(str::to_string);
     if last.as_deref() == Some(table.as_str()) {
         set.push(
             EntryState::Confirmed,
@@ -267,11 +304,11 @@ fn existing_for<'a>(existing: &'a [Value], name: &str) -> Option<&'a Value> {
 async fn routing_objects(
     ctx: &Context,
     facts: &Ospf,
+    existing: Vec<Value>,
     set: &mut ChangeSet,
 ) -> Result<(), ReconcileError> {
     let (wants, reported) = wanted(ctx, facts);
     let device_q = [("device_id".to_string(), ctx.device.id.to_string())];
-    let existing = ctx.netbox.list(OSPF_IFACES, &device_q).await?;
 
     // What the existing objects already say: the device's instances and the areas by name.
     let mut instance_ids: BTreeMap<String, u64> = BTreeMap::new();
@@ -309,19 +346,13 @@ async fn routing_objects(
             candidates.extend(id_of(o));
         }
     }
-    let owned: BTreeSet<u64> = if candidates.is_empty() {
-        BTreeSet::new()
-    } else {
-        let mut q = device_q.to_vec();
-        q.push(("tag".to_string(), TAG_SLUG.to_string()));
-        ctx.netbox
-            .list(OSPF_IFACES, &q)
-            .await?
-            .iter()
-            .filter_map(id_of)
-            .filter(|id| candidates.contains(id))
-            .collect()
-    };
+    // GraphQL returns the tags netbox-routing's REST API leaves out.
+    let owned: BTreeSet<u64> = existing
+        .iter()
+        .filter(|o| is_owned(o))
+        .filter_map(id_of)
+        .filter(|id| candidates.contains(id))
+        .collect();
 
     // Instances and areas, read only when the objects do not name them all (something is
     // created or moved), and the device's interfaces when an OSPF interface is created.
@@ -616,6 +647,7 @@ async fn routing_objects(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::netbox::TAG_SLUG;
 
     /// An OSPF interface as netbox-routing 0.5.1 returns it (trimmed).
     fn object(instance: &str, area: &str, passive: Option<bool>) -> Value {
