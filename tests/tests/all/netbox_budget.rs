@@ -1,11 +1,12 @@
 //! The request budget of a re-run: collecting an unchanged device again writes nothing and
-//! reads NetBox at most two or three times per device and collector, whatever the size of its
-//! tables (up to the values one filtered request carries: about 90 IPv6 addresses, more of
-//! anything shorter; MAC tables of any size).
+//! reads NetBox at most twice per device and collector, whatever the size of its tables (up to
+//! the values one filtered request carries: about 90 IPv6 addresses, more of anything shorter;
+//! MAC tables of any size; lists read through GraphQL up to NetBox's page size of 1000).
 //!
 //! A simulated fleet (real SSH/NETCONF) goes through every collector into the real NetBox
 //! twice; the job records each collection's NetBox requests (`netbox_reads`,
-//! `netbox_writes`), and the second run is held to the budget below.
+//! `netbox_writes`; a GraphQL query is a read), and the second run is held to the budget
+//! below.
 
 use std::collections::BTreeMap;
 
@@ -33,32 +34,31 @@ const COLLECTORS: [&str; 10] = [
 ];
 
 /// NetBox reads one device's re-run may make per collector, once the reads a whole run shares
-/// are made (the prefix list: `arp`, `ndp`, `ospf`; `/api/status/` is cached per process).
+/// are made (the prefix list: `arp`, `ndp`, `ospf`; the BGP scopes with netbox-routing: `bgp`;
+/// `/api/status/` is cached per process).
 fn budget(collector: &str) -> u64 {
     match collector {
         // The MACs, by the device they were seen on.
         "ethernet_switching" => 1,
-        // netbox-routing's objects come on top: the device's BGP scopes and their peers (the
-        // plugin filters peers by scope only) besides the peer addresses; the device's OSPF
-        // interfaces besides the neighbour addresses and the adjacency journal.
-        "bgp" if expected("routing") => 3,
-        "ospf" if expected("routing") => 3,
-        // The loopback address (part of each VPWS L2VPN's name), the interfaces with the
-        // L2VPNs they terminate, and the state journal.
-        "l2_circuits" => 3,
-        // L2VPNs with their route targets, VLANs with the L2VPNs they terminate, MACs.
-        "evpn" => 3,
         // inventory: the device and its items; interfaces: the interfaces and the addresses;
         // lldp: the neighbours and both ends' interfaces; arp, ndp: MACs and addresses;
-        // bgp without the plugin: ASNs and addresses; ospf without it: addresses and journal.
+        // bgp: the peer addresses and, with netbox-routing, the peers of the device's scopes
+        // (which name the ASNs), else the ASNs; ospf: the neighbour addresses and one GraphQL
+        // read of the adjacency journal and, with netbox-routing, the device's OSPF interfaces;
+        // l2_circuits: one GraphQL read of the device's interfaces (with their addresses, for
+        // the PE address, and the L2VPNs they terminate) and the state journal; evpn: one
+        // GraphQL read of the L2VPNs (route targets and VLAN terminations nested) and the
+        // VLANs, and the MACs.
         _ => 2,
     }
 }
 
-/// Reads the run shares, paid by the first device that needs them: the prefix list.
+/// Reads the run shares, paid by the first device that needs them: the prefix list, and with
+/// netbox-routing every BGP scope (the plugin filters scopes by router only).
 fn shared(collector: &str) -> u64 {
     match collector {
         "arp" | "ndp" | "ospf" => 1,
+        "bgp" if expected("routing") => 1,
         _ => 0,
     }
 }

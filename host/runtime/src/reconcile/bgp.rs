@@ -9,9 +9,9 @@
 //! IPs only.
 //!
 //! Reads on an unchanged device: the ASNs and the peer addresses; with the plugin, its objects
-//! first (the device's scopes and their peers), which name the ASNs, so those are read only
-//! when one is missing there. VRFs are read by name only when neither the scopes nor the peer
-//! addresses name them.
+//! first (the peers of the device's scopes; the scopes themselves are read once per run), which
+//! name the ASNs, so those are read only when one is missing there. VRFs are read by name only
+//! when neither the scopes nor the peer addresses name them.
 
 mod routing;
 

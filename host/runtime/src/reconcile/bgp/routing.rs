@@ -13,8 +13,8 @@
 //! The plugin's serializers do not list `tags`: NetBox silently drops them on a write and never
 //! returns them. NetBox's `add_tags` is honoured though, so objects are tagged through it, and
 //! ownership is read with a `tag` filter — only for the peers the plan would change or delete.
-//! An unchanged device therefore costs two reads here (see [`existing`]): its scopes, with
-//! their routers nested, and their peers.
+//! An unchanged device therefore costs one read here (see [`existing`]): the peers of its
+//! scopes; the scopes, with their routers nested, are read once per run for every device.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::IpAddr;
@@ -62,44 +62,62 @@ pub(super) struct Session {
 pub(super) type PeerKey = (i64, Option<u64>, IpAddr);
 
 /// The device's netbox-routing BGP objects. The plugin filters peers by scope only and scopes
-/// by router only, so they are found with two reads: the device's scopes through the plugin's
-/// search on the device name (kept when their router is assigned to this device; the routers
-/// come nested), and the peers of those scopes. The routers are read on their own only when a
-/// router is missing from the scopes ([`routing_objects`] does that).
+/// by router only, so the device's scopes are taken from every scope, read once per run
+/// ([`RunCache::bgp_scopes`](super::super::RunCache::bgp_scopes); kept when their router is
+/// assigned to this device, the routers come nested), and the peers of those scopes are one
+/// read. A scope missing there is looked for again in NetBox before it is created (see
+/// [`routing_objects`]), and so is a router missing from the scopes.
 pub(super) async fn existing(ctx: &Context) -> Result<Existing, ReconcileError> {
-    let device_url = format!("/api/dcim/devices/{}/", ctx.device.id);
-    let scopes: Vec<Value> = ctx
+    let scopes = ctx.cache.bgp_scopes(&ctx.netbox).await?;
+    Existing::of_scopes(ctx, scopes.iter().cloned()).await
+}
+
+/// Like [`existing`], reading the device's scopes now: through the plugin's search on the
+/// device name (kept when their router is assigned to this device).
+async fn existing_now(ctx: &Context) -> Result<Existing, ReconcileError> {
+    let scopes = ctx
         .netbox
         .list(SCOPES, &[("q".to_string(), ctx.device.name.clone())])
-        .await?
-        .into_iter()
-        .filter(|s| {
-            s.pointer("/router/assigned_object/url")
-                .and_then(Value::as_str)
-                .is_some_and(|u| u.ends_with(&device_url))
-        })
-        .collect();
-    let mut routers: Vec<Value> = Vec::new();
-    for r in scopes.iter().filter_map(|s| s.get("router")) {
-        if !routers.iter().any(|x| id_of(x) == id_of(r)) {
-            routers.push(r.clone());
-        }
-    }
-    let scope_ids: Vec<String> = scopes
-        .iter()
-        .filter_map(id_of)
-        .map(|id| id.to_string())
-        .collect();
-    // `list_any` makes no request for an empty list of values.
-    let peers = ctx
-        .netbox
-        .list_any(PEERS, &[], "scope_id", &scope_ids)
         .await?;
-    Ok(Existing {
-        routers,
-        scopes,
-        peers,
-    })
+    Existing::of_scopes(ctx, scopes.into_iter()).await
+}
+
+impl Existing {
+    /// The device's objects among `scopes`, with the peers of its scopes (one read).
+    async fn of_scopes(
+        ctx: &Context,
+        scopes: impl Iterator<Item = Value>,
+    ) -> Result<Self, ReconcileError> {
+        let device_url = format!("/api/dcim/devices/{}/", ctx.device.id);
+        let scopes: Vec<Value> = scopes
+            .filter(|s| {
+                s.pointer("/router/assigned_object/url")
+                    .and_then(Value::as_str)
+                    .is_some_and(|u| u.ends_with(&device_url))
+            })
+            .collect();
+        let mut routers: Vec<Value> = Vec::new();
+        for r in scopes.iter().filter_map(|s| s.get("router")) {
+            if !routers.iter().any(|x| id_of(x) == id_of(r)) {
+                routers.push(r.clone());
+            }
+        }
+        let scope_ids: Vec<String> = scopes
+            .iter()
+            .filter_map(id_of)
+            .map(|id| id.to_string())
+            .collect();
+        // `list_any` makes no request for an empty list of values.
+        let peers = ctx
+            .netbox
+            .list_any(PEERS, &[], "scope_id", &scope_ids)
+            .await?;
+        Ok(Existing {
+            routers,
+            scopes,
+            peers,
+        })
+    }
 }
 
 /// Writes (or confirms) the netbox-routing objects of `sessions` against `existing` (from
@@ -113,6 +131,20 @@ pub(super) async fn routing_objects(
     asns: &BTreeMap<i64, Value>,
     set: &mut ChangeSet,
 ) -> Result<(), ReconcileError> {
+    // The scopes read for the run may predate this device's last write (a context used
+    // again, another job meanwhile): read them again before concluding one is missing.
+    let missing_scope = |existing: &Existing| {
+        sessions.iter().any(|s| {
+            s.local_as > 0
+                && existing
+                    .router(s.local_as)
+                    .and_then(|r| existing.scope(r, s.vrf))
+                    .is_none()
+        })
+    };
+    if missing_scope(&existing) {
+        existing = existing_now(ctx).await?;
+    }
     // A router without scopes is not among the scopes' routers: read the device's routers
     // before concluding one is missing.
     if sessions
