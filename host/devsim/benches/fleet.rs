@@ -11,11 +11,23 @@
 //! `scripts/interop-setup`, `tests/interop/napalm_fleet.py`) then runs the NAPALM getters
 //! that the same collectors answer, on a thread pool, against the same devices.
 //!
+//! With `--report`, nbfacts runs a report-mode job instead (the issue's "collect and report"):
+//! the devices come from NetBox (seeded once and kept: site `fleetbench`, devices
+//! `fleetbench-NNN`, platform `junos`, primary IPv4 127.0.0.1 in VRF `fleetbench-sim`, i.e.
+//! the simulator, each device on its own port), every collection is reconciled against
+//! NetBox's current state and the job with its change sets is stored in the embedded store;
+//! nothing is written to NetBox. It prints wall time, host peak RSS and NetBox reads per
+//! device. Needs the local NetBox (`scripts/netbox up`; `set -a; eval "$(scripts/netbox
+//! env)"; set +a`). `--no-coalesce` turns off the client's read coalescing, for comparison.
+//!
 //! ```sh
 //! cargo bench -p nbfacts-devsim --bench fleet                # quick: 16 devices
 //! cargo bench -p nbfacts-devsim --bench fleet -- --full      # 200 devices, 100 ms, 64 at a time
 //! cargo bench -p nbfacts-devsim --bench fleet -- --devices 50 --latency-ms 20 \
 //!     --concurrency 16 --napalm-workers 8 [--no-napalm]
+//! # the issue's target: 1000 devices, collect and report
+//! cargo bench -p nbfacts-devsim --bench fleet -- --devices 1000 --latency-ms 0 \
+//!     --concurrency 128 --report --no-napalm
 //! ```
 //!
 //! `NBFACTS_BENCH_FULL=1` is `--full`; `NBFACTS_VENV` chooses the venv.
@@ -35,8 +47,14 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use nbfacts_devsim::{DeviceSize, Faults, FleetSpec, Simulator, SimulatorConfig};
+use nbfacts_host::job::{self, Job, Mode, RunSpec, Sink, SshConnector, Store};
+use nbfacts_host::netbox::{
+    AddressPreference, DeviceFilter, NetBox, NetBoxConfig, PlatformMap, Secret as NbSecret,
+    ensure_setup, resolve_targets,
+};
 use nbfacts_host::session::{
-    Credentials, HostKeyPolicy, HostKeyVerifier, NetconfSession, Secret, SessionOptions, SshTarget,
+    CredentialProfile, Credentials, HostKeyPolicy, HostKeyVerifier, NetconfSession, Secret,
+    SecretSource, SessionOptions, SshTarget,
 };
 use nbfacts_host::{CollectRequest, Registry, Runtime, RuntimeConfig};
 use serde_json::{Value, json};
@@ -55,6 +73,9 @@ const COLLECTORS: &[&str] = &[
 /// Set in the child that serves the fleet.
 const ROLE_VAR: &str = "NBFACTS_FLEET_BENCH_SIMULATOR";
 
+/// Device names of the report run (unique to this benchmark in the shared NetBox).
+const REPORT_PREFIX: &str = "fleetbench-";
+
 #[derive(Debug, Clone)]
 struct Params {
     devices: usize,
@@ -62,6 +83,8 @@ struct Params {
     concurrency: usize,
     napalm_workers: usize,
     napalm: bool,
+    report: bool,
+    coalesce: bool,
 }
 
 fn params() -> Params {
@@ -75,6 +98,8 @@ fn params() -> Params {
             concurrency: 64,
             napalm_workers: 20,
             napalm: true,
+            report: false,
+            coalesce: true,
         }
     } else {
         Params {
@@ -83,6 +108,8 @@ fn params() -> Params {
             concurrency: 8,
             napalm_workers: 4,
             napalm: true,
+            report: false,
+            coalesce: true,
         }
     };
     let value = |flag: &str| -> Option<u64> {
@@ -108,6 +135,8 @@ fn params() -> Params {
     if args.iter().any(|a| a == "--no-napalm") {
         p.napalm = false;
     }
+    p.report = args.iter().any(|a| a == "--report");
+    p.coalesce = !args.iter().any(|a| a == "--no-coalesce");
     p
 }
 
@@ -117,11 +146,33 @@ fn main() {
         return;
     }
     let p = params();
+    let netbox = if p.report {
+        let Some(nb) = netbox_client(&p) else {
+            println!(
+                "fleet --report: NETBOX_URL/NETBOX_TOKEN are not set (scripts/netbox up; set -a; \
+                 eval \"$(scripts/netbox env)\"; set +a); skipped"
+            );
+            return;
+        };
+        Some(nb)
+    } else {
+        None
+    };
     let mut sim = SimProcess::start(&p);
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .unwrap();
+    if let Some(nb) = &netbox {
+        let report = rt.block_on(report_with_nbfacts(&p, &sim, nb));
+        let host_hwm = vm_hwm_kib(std::process::id());
+        print_report(&p, &report, host_hwm, sim.hwm_kib());
+        if p.napalm {
+            print_napalm(&p, &mut sim, 0, report.wall);
+        }
+        sim.stop();
+        return;
+    }
     let nbfacts = rt.block_on(collect_with_nbfacts(&p, &sim));
     let host_hwm = vm_hwm_kib(std::process::id());
 
@@ -171,33 +222,7 @@ fn main() {
     );
 
     if p.napalm {
-        match napalm(&p, &sim) {
-            Ok((napalm, wall)) => {
-                let rpcs = sim.rpcs() - rpcs_nbfacts;
-                let ideal_napalm = p.latency.as_secs_f64() * rpcs as f64 / p.napalm_workers as f64;
-                println!(
-                    "napalm: same devices, getters {}, {} workers: wall {:.2} s; {} RPCs \
-                     served; wall/ideal {:.2}; failed devices {}, getter errors {}{}",
-                    napalm_getters().join(","),
-                    p.napalm_workers,
-                    wall,
-                    rpcs,
-                    wall / ideal_napalm,
-                    napalm["failed_devices"],
-                    napalm["getter_errors"],
-                    napalm["first_errors"]
-                        .as_array()
-                        .and_then(|e| e.first())
-                        .map(|e| format!(" (first: {e})"))
-                        .unwrap_or_default()
-                );
-                println!(
-                    "ratio: NAPALM wall / nbfacts wall = {:.1}×",
-                    wall / nbfacts.wall.as_secs_f64()
-                );
-            }
-            Err(e) => println!("napalm: not run: {e}"),
-        }
+        print_napalm(&p, &mut sim, rpcs_nbfacts, nbfacts.wall);
     }
     sim.stop();
 }
@@ -206,14 +231,8 @@ fn main() {
 // nbfacts
 // ---------------------------------------------------------------------------------------------
 
-struct NbfactsRun {
-    wall: Duration,
-    ok: usize,
-    failed: Vec<String>,
-    connections: u64,
-}
-
-async fn collect_with_nbfacts(p: &Params, sim: &SimProcess) -> NbfactsRun {
+/// The built-in Junos plugin, as the host loads it.
+async fn bench_registry() -> Registry {
     let runtime = Runtime::new(RuntimeConfig {
         cache_dir: Some(Path::new(env!("CARGO_TARGET_TMPDIR")).join("nbfacts-plugin-cache")),
         ..RuntimeConfig::default()
@@ -228,7 +247,27 @@ async fn collect_with_nbfacts(p: &Params, sim: &SimProcess) -> NbfactsRun {
                 .unwrap(),
         )
         .unwrap();
-    let registry = Arc::new(registry);
+    registry
+}
+
+/// Timeouts for a thousand devices connecting at once to one simulator process.
+fn bench_session_options() -> SessionOptions {
+    let mut options = SessionOptions::default();
+    options.connect_timeout = Duration::from_secs(60);
+    options.auth_timeout = Duration::from_secs(60);
+    options.rpc_timeout = Duration::from_secs(120);
+    options
+}
+
+struct NbfactsRun {
+    wall: Duration,
+    ok: usize,
+    failed: Vec<String>,
+    connections: u64,
+}
+
+async fn collect_with_nbfacts(p: &Params, sim: &SimProcess) -> NbfactsRun {
+    let registry = Arc::new(bench_registry().await);
     let verifier = Arc::new(HostKeyVerifier::new(
         HostKeyPolicy::Strict,
         sim.known_hosts.clone(),
@@ -237,10 +276,7 @@ async fn collect_with_nbfacts(p: &Params, sim: &SimProcess) -> NbfactsRun {
         nbfacts_devsim::DEFAULT_USER,
         Secret::new(nbfacts_devsim::DEFAULT_PASSWORD),
     ));
-    let mut options = SessionOptions::default();
-    options.connect_timeout = Duration::from_secs(60);
-    options.auth_timeout = Duration::from_secs(60);
-    options.rpc_timeout = Duration::from_secs(120);
+    let options = bench_session_options();
     let limit = Arc::new(tokio::sync::Semaphore::new(p.concurrency));
 
     let started = Instant::now();
@@ -287,6 +323,362 @@ async fn collect_with_nbfacts(p: &Params, sim: &SimProcess) -> NbfactsRun {
         failed,
         connections,
     }
+}
+
+// ---------------------------------------------------------------------------------------------
+// nbfacts in report mode: collect, reconcile against NetBox, store the change sets
+// ---------------------------------------------------------------------------------------------
+
+/// Site of the bench's devices in NetBox (their names are `fleetbench-NNN`).
+const REPORT_SITE: &str = "fleetbench";
+
+struct ReportRun {
+    wall: Duration,
+    store: Duration,
+    ok: usize,
+    failed: Vec<String>,
+    reads: u64,
+    job_reads: u64,
+    netbox_cpu: f64,
+    host_cpu: f64,
+    per_collector: Vec<String>,
+    writes: u64,
+    counts: nbfacts_host::reconcile::Counts,
+    store_bytes: u64,
+}
+
+fn netbox_client(p: &Params) -> Option<NetBox> {
+    let url = std::env::var("NETBOX_URL").ok()?;
+    let token = std::env::var("NETBOX_TOKEN").ok()?;
+    let mut config = NetBoxConfig::new(url, NbSecret::new(token));
+    config.coalesce = p.coalesce;
+    // Seeding creates devices in bulk on a NetBox that other users load too.
+    config.timeout = Duration::from_secs(120);
+    Some(NetBox::new(config).unwrap())
+}
+
+async fn ensure(nb: &NetBox, path: &str, key: &str, value: &str, body: Value) -> u64 {
+    nb.get_or_create(path, key, value, body).await.unwrap()["id"]
+        .as_u64()
+        .unwrap()
+}
+
+/// The bench's devices in NetBox, created when missing (kept between runs): site
+/// `fleetbench`, platform `junos`, and a primary IPv4 address that is the simulator's
+/// (127.0.0.1, in a VRF of their own that allows the same address on every device; each
+/// device is reached on its own simulator port).
+async fn seed_report_fleet(nb: &NetBox, spec: &FleetSpec) {
+    let t = Instant::now();
+    let site = ensure(
+        nb,
+        "/api/dcim/sites/",
+        "slug",
+        REPORT_SITE,
+        json!({"name": REPORT_SITE, "slug": REPORT_SITE}),
+    )
+    .await;
+    let maker = ensure(
+        nb,
+        "/api/dcim/manufacturers/",
+        "slug",
+        "juniper",
+        json!({"name": "Juniper", "slug": "juniper"}),
+    )
+    .await;
+    let dt = ensure(
+        nb,
+        "/api/dcim/device-types/",
+        "slug",
+        "qfx5120-48y",
+        json!({"manufacturer": maker, "model": "QFX5120-48Y", "slug": "qfx5120-48y"}),
+    )
+    .await;
+    let role = ensure(
+        nb,
+        "/api/dcim/device-roles/",
+        "slug",
+        "leaf",
+        json!({"name": "Leaf", "slug": "leaf", "color": "2196f3"}),
+    )
+    .await;
+    let platform = ensure(
+        nb,
+        "/api/dcim/platforms/",
+        "slug",
+        "junos",
+        json!({"name": "Junos", "slug": "junos"}),
+    )
+    .await;
+    let vrf = ensure(
+        nb,
+        "/api/ipam/vrfs/",
+        "name",
+        "fleetbench-sim",
+        json!({"name": "fleetbench-sim", "enforce_unique": false,
+               "description": "management addresses of the fleet benchmark's simulated devices"}),
+    )
+    .await;
+    let site_q = [("site_id".to_string(), site.to_string())];
+    let existing = nb.list("/api/dcim/devices/", &site_q).await.unwrap();
+    let have: std::collections::HashSet<&str> =
+        existing.iter().filter_map(|d| d["name"].as_str()).collect();
+    let missing: Vec<Value> = (0..spec.devices)
+        .map(|i| spec.name(i))
+        .filter(|n| !have.contains(n.as_str()))
+        .map(|n| json!({"name": n, "site": site, "device_type": dt, "role": role, "platform": platform, "status": "active"}))
+        .collect();
+    let created = missing.len();
+    for chunk in missing.chunks(25) {
+        nb.create_many("/api/dcim/devices/", chunk.to_vec())
+            .await
+            .unwrap();
+    }
+    // Management interface + address for the devices without a primary address.
+    let devices = nb.list("/api/dcim/devices/", &site_q).await.unwrap();
+    let bare: Vec<u64> = devices
+        .iter()
+        .filter(|d| d["primary_ip4"].is_null())
+        .filter_map(|d| d["id"].as_u64())
+        .collect();
+    for chunk in bare.chunks(25) {
+        let ifaces = nb
+            .create_many(
+                "/api/dcim/interfaces/",
+                chunk
+                    .iter()
+                    .map(|id| json!({"device": id, "name": "mgmt0", "type": "1000base-t", "mgmt_only": true}))
+                    .collect(),
+            )
+            .await
+            .unwrap();
+        let ips = nb
+            .create_many(
+                "/api/ipam/ip-addresses/",
+                ifaces
+                    .iter()
+                    .map(|i| json!({"address": "127.0.0.1/32", "vrf": vrf, "status": "active",
+                                    "assigned_object_type": "dcim.interface", "assigned_object_id": i["id"]}))
+                    .collect(),
+            )
+            .await
+            .unwrap();
+        nb.update_many(
+            "/api/dcim/devices/",
+            chunk
+                .iter()
+                .zip(&ips)
+                .map(|(id, ip)| json!({"id": id, "primary_ip4": ip["id"]}))
+                .collect(),
+        )
+        .await
+        .unwrap();
+    }
+    if created > 0 || !bare.is_empty() {
+        println!(
+            "seeded NetBox: {created} devices, {} management addresses in {:.1} s",
+            bare.len(),
+            t.elapsed().as_secs_f64()
+        );
+    }
+}
+
+async fn report_with_nbfacts(p: &Params, sim: &SimProcess, nb: &NetBox) -> ReportRun {
+    let spec = FleetSpec::new(p.devices, DeviceSize::default()).with_prefix(REPORT_PREFIX);
+    ensure_setup(nb).await.unwrap();
+    seed_report_fleet(nb, &spec).await;
+    let registry = Arc::new(bench_registry().await);
+    let options = bench_session_options();
+    let credentials = CredentialProfile::new(nbfacts_devsim::DEFAULT_USER)
+        .with_password(SecretSource::Env("SIMULATOR_PASSWORD".into()))
+        .resolve(&|_| Some(nbfacts_devsim::DEFAULT_PASSWORD.to_string()))
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let started = Instant::now();
+    let before = nb.counts();
+    let cpu_before = netbox_cpu_seconds();
+    // The inventory step of a run: the plan's devices from NetBox.
+    let targets = resolve_targets(
+        nb,
+        &DeviceFilter {
+            sites: vec![REPORT_SITE.into()],
+            devices: (0..p.devices).map(|i| spec.name(i)).collect(),
+            ..DeviceFilter::default()
+        },
+        &PlatformMap::default(),
+        AddressPreference::Primary,
+    )
+    .await
+    .unwrap();
+    assert_eq!(targets.len(), p.devices, "devices of the bench in NetBox");
+    let ports: std::collections::HashMap<&str, u16> = sim
+        .devices
+        .iter()
+        .map(|(n, port)| (n.as_str(), *port))
+        .collect();
+    let mut connector = SshConnector::new(
+        Arc::new(credentials),
+        Arc::new(HostKeyVerifier::new(
+            HostKeyPolicy::Strict,
+            sim.known_hosts.clone(),
+        )),
+        options,
+        830,
+    );
+    for t in &targets {
+        // The simulator serves every device on its primary address, each on its own port.
+        let address = t.address.as_deref().expect("a primary address");
+        connector = connector.with_override(&t.name, address, ports[t.name.as_str()]);
+    }
+    let store = Store::open(dir.path().join("store.redb")).unwrap();
+    let mut job = Job::new("fleet-report", Mode::Report);
+    store.create_job(&mut job).unwrap();
+    let mut run = RunSpec::new(COLLECTORS.iter().copied());
+    run.concurrency = p.concurrency;
+    job::run(
+        &mut job,
+        &registry,
+        &connector,
+        &Sink::new(nb.clone(), nb.clone()),
+        &targets,
+        &run,
+    )
+    .await;
+    let stored = Instant::now();
+    store.put_job(&job).unwrap();
+    let store_time = stored.elapsed();
+    let wall = started.elapsed();
+    let after = nb.counts();
+    let failed: Vec<String> = job
+        .results
+        .iter()
+        .filter_map(|r| {
+            r.error
+                .as_ref()
+                .map(|e| format!("{} {}: {e}", r.device, r.collector))
+        })
+        .collect();
+    let job_reads: u64 = job.results.iter().map(|r| r.netbox_reads).sum();
+    let netbox_cpu = netbox_cpu_seconds() - cpu_before;
+    let host_cpu = own_cpu_seconds();
+    // Where the time went, per collector: mean collection time, mean reconcile time (which
+    // includes waiting for shared requests), reads.
+    let mut per: std::collections::BTreeMap<&str, (u64, u64, u64, u64)> = Default::default();
+    for r in &job.results {
+        let e = per.entry(r.collector.as_str()).or_default();
+        e.0 += 1;
+        e.1 += r.collect_ms;
+        e.2 += r.write_ms;
+        e.3 += r.netbox_reads;
+    }
+    let per_collector: Vec<String> = per
+        .iter()
+        .map(|(c, (n, collect, reconcile, reads))| {
+            format!(
+                "{c}: collect {} ms, reconcile {} ms, {:.2} reads",
+                collect / n.max(&1),
+                reconcile / n.max(&1),
+                *reads as f64 / *n.max(&1) as f64
+            )
+        })
+        .collect();
+    ReportRun {
+        wall,
+        store: store_time,
+        ok: job.results.len() - failed.len(),
+        failed,
+        reads: after.reads - before.reads,
+        job_reads,
+        netbox_cpu,
+        host_cpu,
+        per_collector,
+        writes: after.writes - before.writes,
+        counts: job.counts(),
+        store_bytes: std::fs::metadata(dir.path().join("store.redb"))
+            .map(|m| m.len())
+            .unwrap_or(0),
+    }
+}
+
+fn print_napalm(p: &Params, sim: &mut SimProcess, rpcs_before: u64, nbfacts_wall: Duration) {
+    match napalm(p, sim) {
+        Ok((napalm, wall)) => {
+            let rpcs = sim.rpcs() - rpcs_before;
+            let ideal_napalm = p.latency.as_secs_f64() * rpcs as f64 / p.napalm_workers as f64;
+            println!(
+                "napalm: same devices, getters {}, {} workers: wall {:.2} s; {} RPCs \
+                 served; wall/ideal {:.2}; failed devices {}, getter errors {}{}",
+                napalm_getters().join(","),
+                p.napalm_workers,
+                wall,
+                rpcs,
+                wall / ideal_napalm,
+                napalm["failed_devices"],
+                napalm["getter_errors"],
+                napalm["first_errors"]
+                    .as_array()
+                    .and_then(|e| e.first())
+                    .map(|e| format!(" (first: {e})"))
+                    .unwrap_or_default()
+            );
+            println!(
+                "ratio: NAPALM wall / nbfacts wall = {:.1}×",
+                wall / nbfacts_wall.as_secs_f64()
+            );
+        }
+        Err(e) => println!("napalm: not run: {e}"),
+    }
+}
+
+fn print_report(p: &Params, r: &ReportRun, host_hwm: u64, sim_hwm: u64) {
+    println!(
+        "fleet: {} devices, {} ms per RPC, device size {:?}",
+        p.devices,
+        p.latency.as_millis(),
+        DeviceSize::default()
+    );
+    println!(
+        "nbfacts report: {} collectors × {} devices, {} at a time, coalescing {}: wall {:.2} s \
+         (target ≤ 60 s; inventory from NetBox, collect, reconcile, store; storing the job \
+         {:.2} s, {:.1} MiB)",
+        COLLECTORS.len(),
+        p.devices,
+        p.concurrency,
+        if p.coalesce { "on" } else { "off" },
+        r.wall.as_secs_f64(),
+        r.store.as_secs_f64(),
+        r.store_bytes as f64 / (1024.0 * 1024.0)
+    );
+    println!(
+        "nbfacts report: NetBox reads {} ({:.2} per device; {:.2} per device recorded by the \
+         job's collections), writes {}; entries {}",
+        r.reads,
+        r.reads as f64 / p.devices as f64,
+        r.job_reads as f64 / p.devices as f64,
+        r.writes,
+        r.counts
+    );
+    println!(
+        "nbfacts report: CPU during the run: NetBox (gunicorn + PostgreSQL, all users) {:.1} s, \
+         nbfacts host {:.1} s (the whole process); per device and collector: {}",
+        r.netbox_cpu,
+        r.host_cpu,
+        r.per_collector.join("; ")
+    );
+    println!(
+        "nbfacts report: {} collections ok, {} failed{}",
+        r.ok,
+        r.failed.len(),
+        r.failed
+            .first()
+            .map(|f| format!(" (first: {f})"))
+            .unwrap_or_default()
+    );
+    println!(
+        "nbfacts host peak RSS (VmHWM; the simulator runs in a child process): {:.1} MiB \
+         (target ≤ 300 MiB); simulator peak RSS {:.1} MiB",
+        host_hwm as f64 / 1024.0,
+        sim_hwm as f64 / 1024.0
+    );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -353,6 +745,10 @@ impl SimProcess {
                 "NBFACTS_FLEET_LATENCY_MS",
                 p.latency.as_millis().to_string(),
             )
+            .env(
+                "NBFACTS_FLEET_PREFIX",
+                if p.report { REPORT_PREFIX } else { "sim" },
+            )
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
@@ -409,6 +805,43 @@ impl SimProcess {
     }
 }
 
+/// CPU seconds (user + system) used so far by NetBox's processes on this machine: the
+/// gunicorn workers and PostgreSQL (other users of the same NetBox count too).
+fn netbox_cpu_seconds() -> f64 {
+    let tick = 100.0; // USER_HZ on Linux
+    let mut total = 0u64;
+    for entry in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
+        let Ok(stat) = std::fs::read_to_string(entry.path().join("stat")) else {
+            continue;
+        };
+        let (Some(open), Some(close)) = (stat.find('('), stat.rfind(')')) else {
+            continue;
+        };
+        let comm = &stat[open + 1..close];
+        if comm != "gunicorn" && comm != "postgres" {
+            continue;
+        }
+        let fields: Vec<&str> = stat[close + 2..].split(' ').collect();
+        // utime and stime are fields 14 and 15 of stat(5), 12 and 13 after `state`.
+        let t = |i: usize| {
+            fields
+                .get(i)
+                .and_then(|v| v.parse::<u64>().ok())
+                .unwrap_or(0)
+        };
+        total += t(11) + t(12);
+    }
+    total as f64 / tick
+}
+
+/// CPU seconds (user + system) this process has used.
+fn own_cpu_seconds() -> f64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap();
+    let close = stat.rfind(')').unwrap();
+    let fields: Vec<&str> = stat[close + 2..].split(' ').collect();
+    (fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap()) as f64 / 100.0
+}
+
 /// Peak resident set size of process `pid`, in KiB (`VmHWM` of `/proc/PID/status`).
 fn vm_hwm_kib(pid: u32) -> u64 {
     std::fs::read_to_string(format!("/proc/{pid}/status"))
@@ -425,7 +858,8 @@ fn vm_hwm_kib(pid: u32) -> u64 {
 /// RPCs served and its own peak RSS.
 fn simulator_role() {
     let var = |name: &str| -> u64 { std::env::var(name).unwrap().parse().unwrap() };
-    let spec = FleetSpec::new(var("NBFACTS_FLEET_DEVICES") as usize, DeviceSize::default());
+    let spec = FleetSpec::new(var("NBFACTS_FLEET_DEVICES") as usize, DeviceSize::default())
+        .with_prefix(std::env::var("NBFACTS_FLEET_PREFIX").unwrap());
     let latency = Duration::from_millis(var("NBFACTS_FLEET_LATENCY_MS"));
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

@@ -9,6 +9,7 @@
 mod api;
 mod netbox;
 mod netbox_budget;
+mod netbox_coalesce;
 mod netbox_faults;
 mod netbox_jobs;
 mod netbox_junos;

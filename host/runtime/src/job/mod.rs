@@ -22,6 +22,7 @@ use regex::Regex;
 use serde::{Deserialize, Serialize};
 
 use crate::device::DeviceSession;
+use crate::netbox::client::Tally;
 use crate::netbox::{NetBox, Target};
 use crate::reconcile::{self, ChangeSet, Context, Outcome, Refused, Written, bgp::AsnPolicy};
 use crate::registry::Registry;
@@ -126,8 +127,10 @@ pub struct CollectionResult {
     /// Milliseconds spent reconciling and writing.
     pub write_ms: u64,
     /// NetBox read requests made while reconciling and writing (pages and retries count).
-    /// Exact when nothing else uses the job's NetBox client meanwhile; reads shared by the
-    /// whole run (see [`reconcile::RunCache`]) count on the first collection that needs them.
+    /// Reads shared by the whole run (see [`reconcile::RunCache`]) count on the first
+    /// collection that needs them, and a request that concurrent collections share (a
+    /// coalesced read, see [`crate::netbox::NetBox::list`]) on the one that sent it, so the
+    /// results of a job add up to its requests.
     #[serde(default)]
     pub netbox_reads: u64,
     /// NetBox write requests made while writing (bulk requests count once).
@@ -320,9 +323,10 @@ impl RunSpec {
 
 /// Where a run reads NetBox and where it writes.
 ///
-/// Devices are collected concurrently, but reconciling and writing happen one change set at a
-/// time: two devices that see the same neighbour address or the same ASN must not both find
-/// it missing and both create it.
+/// Devices are collected concurrently, but in apply and branch mode reconciling and writing
+/// happen one change set at a time: two devices that see the same neighbour address or the
+/// same ASN must not both find it missing and both create it. Report mode writes nothing, so
+/// its devices reconcile concurrently, which lets their NetBox reads share requests.
 #[derive(Debug, Clone)]
 pub struct Sink {
     /// Reads (the current state reconcilers compare with).
@@ -576,11 +580,20 @@ pub async fn run_device(
             .collect(&driver, CollectRequest::new(collector), session.clone())
             .await;
         result.collect_ms = started.elapsed().as_millis() as u64;
-        let _writing = sink.write_lock.lock().await;
+        // Report mode writes nothing, so devices reconcile at the same time (and their reads
+        // share requests); apply and branch take turns (see [`Sink`]).
+        let _writing = match mode {
+            Mode::Report => None,
+            Mode::Apply | Mode::Branch => Some(sink.write_lock.lock().await),
+        };
         let started = Instant::now();
-        // Reconciling and writing happen under the lock, so the counters' deltas are this
-        // collection's requests.
-        let (reads, writes) = (sink.netbox.counts().reads, sink.writer.counts().writes);
+        // This collection's requests, whatever the other devices do meanwhile.
+        let tally = Tally::default();
+        let writer = sink.writer.tallied(&tally);
+        let ctx = Context {
+            netbox: sink.netbox.tallied(&tally),
+            ..ctx.clone()
+        };
         match facts {
             Err(e) => {
                 result.retryable = is_transient(&e);
@@ -595,7 +608,7 @@ pub async fn run_device(
                 Ok(set) => {
                     if mode != Mode::Report {
                         let outcome =
-                            reconcile::apply_batched(&sink.writer, &set, None, sink.batch).await;
+                            reconcile::apply_batched(&writer, &set, None, sink.batch).await;
                         if let Some(stopped) = result.record(outcome) {
                             result.error = Some(format!(
                                 "writing to NetBox stopped: {stopped}; {} object(s) were \
@@ -609,8 +622,9 @@ pub async fn run_device(
             },
         }
         result.write_ms = started.elapsed().as_millis() as u64;
-        result.netbox_reads = sink.netbox.counts().reads.saturating_sub(reads);
-        result.netbox_writes = sink.writer.counts().writes.saturating_sub(writes);
+        let counts = tally.counts();
+        result.netbox_reads = counts.reads;
+        result.netbox_writes = counts.writes;
         results.push(result);
     }
     session.close().await;

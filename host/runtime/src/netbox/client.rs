@@ -1,6 +1,9 @@
 //! A NetBox REST client built for reconciliation: bulk reads (many filter values per request,
-//! pagination), bulk writes (lists in one request), retries with backoff where repeating is
+//! pagination), concurrent reads of many devices coalesced into shared requests (see
+//! [`coalesce`]), bulk writes (lists in one request), retries with backoff where repeating is
 //! safe, request counting, and errors that carry NetBox's own message but never the token.
+
+mod coalesce;
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -47,6 +50,9 @@ pub struct NetBoxConfig {
     pub backoff: Duration,
     /// Items per page when reading lists.
     pub page_size: usize,
+    /// Concurrent list reads that differ only in one filter's values share requests (see
+    /// the module `coalesce`); `false` sends every read as it is.
+    pub coalesce: bool,
 }
 
 impl NetBoxConfig {
@@ -59,6 +65,7 @@ impl NetBoxConfig {
             retries: 4,
             backoff: Duration::from_millis(250),
             page_size: 1000,
+            coalesce: true,
         }
     }
 }
@@ -145,6 +152,29 @@ pub struct RequestCounts {
     pub retries: u64,
 }
 
+impl Counters {
+    fn snapshot(&self) -> RequestCounts {
+        RequestCounts {
+            reads: self.reads.load(Ordering::Relaxed),
+            writes: self.writes.load(Ordering::Relaxed),
+            retries: self.retries.load(Ordering::Relaxed),
+        }
+    }
+}
+
+/// The requests of one piece of work (one collection of a job), across the clients it is
+/// attached to with [`NetBox::tallied`]. A request that several callers share (a coalesced
+/// read) counts once, for the caller that sent it, so tallies add up to the requests made.
+#[derive(Debug, Clone, Default)]
+pub struct Tally(Arc<Counters>);
+
+impl Tally {
+    /// Requests counted so far.
+    pub fn counts(&self) -> RequestCounts {
+        self.0.snapshot()
+    }
+}
+
 /// The longest request line [`NetBox::list_any`] sends (method, path and query), below
 /// gunicorn's default limit of 4094 bytes, which NetBox deployments run with (a longer line
 /// is answered with 400 before NetBox sees it).
@@ -213,6 +243,27 @@ struct Stable {
     status: Mutex<Option<(Instant, Value)>>,
     /// `app_label.model` → (read at, id).
     object_types: Mutex<HashMap<String, (Instant, Option<u64>)>>,
+    /// Coalescing group → (read at, objects the group's other filters select): only an
+    /// estimate, for choosing how a batch is read (never for what it returns).
+    sizes: Mutex<HashMap<String, (Instant, u64)>>,
+}
+
+/// Requests of one coalesced batch in flight at once: a big batch (thousands of values, or
+/// of objects that exist) keeps both of the two gunicorn workers NetBox deployments start
+/// with busy, without crowding out the other groups' requests.
+const BATCH_PARALLELISM: usize = 2;
+
+/// How long a table size estimate is used.
+const SIZE_TTL: Duration = Duration::from_secs(60);
+
+/// Rows of a `fields=id,<field>` projection NetBox serves in the time of one small request
+/// (measured on NetBox 4.7.3, 2 cores: a 1000-row page of MACs 130–250 ms, of IP addresses
+/// 300–450 ms for 540 rows, against 35–50 ms for a filtered read that finds nothing).
+fn projection_rows_per_request(matcher: coalesce::Match) -> u64 {
+    match matcher {
+        coalesce::Match::Address => 60,
+        _ => 250,
+    }
 }
 
 /// The NetBox client. Cheap to clone; clones share the connection pool, the counters and the
@@ -224,6 +275,19 @@ pub struct NetBox {
     counters: Arc<Counters>,
     stable: Arc<Stable>,
     branch: Option<String>,
+    tally: Option<Tally>,
+    coalescer: Arc<coalesce::Coalescer>,
+}
+
+/// How [`NetBox::coalesced`] went.
+enum Coalesced {
+    /// The read is not one that can share requests (no rule for the filter, or a value whose
+    /// meaning to NetBox is not certain).
+    NotApplicable,
+    /// Its batch could not answer it exactly: it reads alone.
+    Alone,
+    /// The answer.
+    Done(Result<Vec<Value>, NetBoxError>),
 }
 
 /// Whether a failed request may be sent again.
@@ -257,7 +321,17 @@ impl NetBox {
             counters: Arc::new(Counters::default()),
             stable: Arc::default(),
             branch: None,
+            tally: None,
+            coalescer: Arc::default(),
         })
+    }
+
+    /// A clone that also counts its requests (and those of its own clones) in `tally`.
+    pub fn tallied(&self, tally: &Tally) -> Self {
+        Self {
+            tally: Some(tally.clone()),
+            ..self.clone()
+        }
     }
 
     /// A client whose requests act inside a netbox-branching branch (by schema id).
@@ -275,11 +349,7 @@ impl NetBox {
 
     /// Requests made so far by this client and its clones.
     pub fn counts(&self) -> RequestCounts {
-        RequestCounts {
-            reads: self.counters.reads.load(Ordering::Relaxed),
-            writes: self.counters.writes.load(Ordering::Relaxed),
-            retries: self.counters.retries.load(Ordering::Relaxed),
-        }
+        self.counters.snapshot()
     }
 
     /// `/api/status/` (versions, installed plugins), read at most once per [`STABLE_TTL`] by
@@ -338,7 +408,40 @@ impl NetBox {
     }
 
     /// Every object of a list endpoint that matches `filters`, following pagination.
+    /// Concurrent reads that differ only in the values of one filter NetBox's answer can be
+    /// split by (a device id, an address, a MAC, …) share requests.
     pub async fn list(
+        &self,
+        path: &str,
+        filters: &[(String, String)],
+    ) -> Result<Vec<Value>, NetBoxError> {
+        if let Some(key) = self.coalescable_key(path, filters) {
+            let (values, others): (Vec<_>, Vec<_>) =
+                filters.iter().cloned().partition(|(k, _)| k == key);
+            let values: Vec<String> = values.into_iter().map(|(_, v)| v).collect();
+            if let Coalesced::Done(found) = self.coalesced(path, &others, key, &values).await {
+                return found;
+            }
+        }
+        self.list_direct(path, filters).await
+    }
+
+    /// The one filter key of `filters` whose values a read of `path` could share requests
+    /// by (none when coalescing is off or several keys could be).
+    fn coalescable_key<'a>(&self, path: &str, filters: &'a [(String, String)]) -> Option<&'a str> {
+        if !self.config.coalesce {
+            return None;
+        }
+        let mut keys = filters
+            .iter()
+            .map(|(k, _)| k.as_str())
+            .filter(|k| coalesce::rule(path, k).is_some());
+        let key = keys.next()?;
+        keys.all(|k| k == key).then_some(key)
+    }
+
+    /// [`NetBox::list`] without coalescing.
+    async fn list_direct(
         &self,
         path: &str,
         filters: &[(String, String)],
@@ -378,13 +481,175 @@ impl NetBox {
         key: &str,
         values: &[String],
     ) -> Result<Vec<Value>, NetBoxError> {
+        if values.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut alone = false;
+        if self.config.coalesce && !filters.iter().any(|(k, _)| k == key) {
+            match self.coalesced(path, filters, key, values).await {
+                Coalesced::Done(found) => return found,
+                Coalesced::Alone => alone = true,
+                Coalesced::NotApplicable => {}
+            }
+        }
         let mut out = Vec::new();
         for chunk in query_chunks(path, filters, key, values) {
             let mut query = filters.to_vec();
             query.extend(chunk.iter().map(|v| (key.to_string(), v.clone())));
-            out.extend(self.list(path, &query).await?);
+            out.extend(if alone {
+                self.list_direct(path, &query).await?
+            } else {
+                self.list(path, &query).await?
+            });
         }
         Ok(out)
+    }
+
+    /// Reads the objects of `path` matching `others` and any of `values` of `key` together
+    /// with concurrent reads of the same group.
+    async fn coalesced(
+        &self,
+        path: &str,
+        others: &[(String, String)],
+        key: &str,
+        values: &[String],
+    ) -> Coalesced {
+        let Some(matcher) = coalesce::rule(path, key) else {
+            return Coalesced::NotApplicable;
+        };
+        let Some(norms) = values
+            .iter()
+            .map(|v| matcher.norm(v))
+            .collect::<Option<Vec<_>>>()
+            .filter(|n| !n.is_empty())
+        else {
+            return Coalesced::NotApplicable;
+        };
+        let group = format!(
+            "{} {path} {key} {}",
+            self.branch.as_deref().unwrap_or("-"),
+            serde_json::to_string(others).unwrap_or_default()
+        );
+        let fetch = |union: Vec<coalesce::Norm>| {
+            self.fetch_batch(&group, path, others, key, matcher, union)
+        };
+        match self.coalescer.run(&group, matcher, norms, fetch).await {
+            coalesce::Shared::Done(r) => Coalesced::Done(r),
+            coalesce::Shared::Alone => Coalesced::Alone,
+        }
+    }
+
+    /// Every object of `path` matching `others` and any of `values`, each once: by value (as
+    /// many values per request as fit), or, when the group's table is small against the
+    /// values, from a projection of the table (`fields=id,<field>`) and then only the objects
+    /// that match, by id.
+    async fn fetch_batch(
+        &self,
+        group: &str,
+        path: &str,
+        others: &[(String, String)],
+        key: &str,
+        matcher: coalesce::Match,
+        values: Vec<coalesce::Norm>,
+    ) -> Result<Vec<Value>, NetBoxError> {
+        let wire: Vec<String> = values.iter().map(|v| matcher.wire(v)).collect();
+        let by_value = query_chunks(path, others, key, &wire).len() as u64;
+        if by_value > 2 {
+            let size = match self.size_estimate(group) {
+                Some(size) => size,
+                None => {
+                    let mut query = others.to_vec();
+                    query.extend([("fields".into(), "id".into()), ("limit".into(), "1".into())]);
+                    let page = self.get(path, &query).await?;
+                    let size = page
+                        .get("count")
+                        .and_then(Value::as_u64)
+                        .unwrap_or(u64::MAX);
+                    self.note_size(group, size);
+                    size
+                }
+            };
+            let pages = size.div_ceil(self.config.page_size.max(1) as u64);
+            let projection = size / projection_rows_per_request(matcher) + pages + 1;
+            if projection < by_value {
+                return self
+                    .fetch_by_projection(group, path, others, matcher, &values)
+                    .await;
+            }
+        }
+        let out = self.list_chunks(path, others, key, &wire).await?;
+        Ok(coalesce::dedup_by_id(out))
+    }
+
+    /// The objects of `path` matching `others` and any of `values` of `key`, as many values
+    /// per request as fit, [`BATCH_PARALLELISM`] requests at a time, in order.
+    async fn list_chunks(
+        &self,
+        path: &str,
+        others: &[(String, String)],
+        key: &str,
+        values: &[String],
+    ) -> Result<Vec<Value>, NetBoxError> {
+        use futures_util::{StreamExt, TryStreamExt};
+        let queries: Vec<Vec<(String, String)>> = query_chunks(path, others, key, values)
+            .into_iter()
+            .map(|chunk| {
+                let mut query = others.to_vec();
+                query.extend(chunk.iter().map(|v| (key.to_string(), v.clone())));
+                query
+            })
+            .collect();
+        // Futures built up front, not in a stream adapter's closure, so callers stay `Send`
+        // (rust-lang/rust#102211).
+        let mut reads = Vec::with_capacity(queries.len());
+        for query in &queries {
+            reads.push(self.list_direct(path, query));
+        }
+        let pages: Vec<Vec<Value>> = futures_util::stream::iter(reads)
+            .buffered(BATCH_PARALLELISM)
+            .try_collect()
+            .await?;
+        Ok(pages.into_iter().flatten().collect())
+    }
+
+    async fn fetch_by_projection(
+        &self,
+        group: &str,
+        path: &str,
+        others: &[(String, String)],
+        matcher: coalesce::Match,
+        values: &[coalesce::Norm],
+    ) -> Result<Vec<Value>, NetBoxError> {
+        let mut query = others.to_vec();
+        query.push(("fields".into(), format!("id,{}", matcher.field())));
+        let rows = self.list_direct(path, &query).await?;
+        self.note_size(group, rows.len() as u64);
+        let wanted: std::collections::HashSet<&str> = values.iter().map(String::as_str).collect();
+        let matching = |o: &Value| matcher.keys(o).iter().any(|k| wanted.contains(k.as_str()));
+        let ids: Vec<String> = rows
+            .iter()
+            .filter(|o| matching(o))
+            .filter_map(|o| o.get("id").and_then(Value::as_u64))
+            .map(|id| id.to_string())
+            .collect();
+        let mut out = self.list_chunks(path, others, "id", &ids).await?;
+        // Read again by id: an object that changed since the projection counts as it is now.
+        out.retain(|o| matching(o));
+        Ok(coalesce::dedup_by_id(out))
+    }
+
+    fn size_estimate(&self, group: &str) -> Option<u64> {
+        let sizes = self.stable.sizes.lock().ok()?;
+        sizes
+            .get(group)
+            .filter(|(at, _)| at.elapsed() < SIZE_TTL)
+            .map(|(_, n)| *n)
+    }
+
+    fn note_size(&self, group: &str, size: u64) {
+        if let Ok(mut sizes) = self.stable.sizes.lock() {
+            sizes.insert(group.to_string(), (Instant::now(), size));
+        }
     }
 
     /// How many requests [`NetBox::list_any`] makes for these values (pages aside).
@@ -414,7 +679,10 @@ impl NetBox {
                 message: short(&format!("GraphQL errors: {errors}")),
             });
         }
-        Ok(answer.get_mut("data").map(Value::take).unwrap_or(Value::Null))
+        Ok(answer
+            .get_mut("data")
+            .map(Value::take)
+            .unwrap_or(Value::Null))
     }
 
     /// Creates objects with one request (NetBox's bulk create); returns them in order.
@@ -529,12 +797,16 @@ impl NetBox {
         let mut attempt = 0u32;
         loop {
             // A GraphQL query changes nothing: it counts as a read.
-            let counter = if method == Method::GET || path == GRAPHQL {
-                &self.counters.reads
-            } else {
-                &self.counters.writes
-            };
-            counter.fetch_add(1, Ordering::Relaxed);
+            let read = method == Method::GET || path == GRAPHQL;
+            let tally = self.tally.as_ref().map(|t| &*t.0);
+            for counters in std::iter::once(&*self.counters).chain(tally) {
+                let counter = if read {
+                    &counters.reads
+                } else {
+                    &counters.writes
+                };
+                counter.fetch_add(1, Ordering::Relaxed);
+            }
             let mut request = self
                 .http
                 .request(method.clone(), &url)
@@ -619,6 +891,9 @@ impl NetBox {
             tracing::debug!(%method, path, attempt, wait_ms = wait.as_millis() as u64, error = %error,
                 "NetBox request failed; retrying.");
             self.counters.retries.fetch_add(1, Ordering::Relaxed);
+            if let Some(tally) = &self.tally {
+                tally.0.retries.fetch_add(1, Ordering::Relaxed);
+            }
             tokio::time::sleep(wait).await;
             attempt += 1;
         }
