@@ -88,19 +88,31 @@ impl<'a> Names<'a> {
     }
 }
 
-/// The length and the first and last (up to) eight bytes of `name`, mixed.
+/// The length and the first and last (up to) eight bytes of `name`, mixed: fixed-size loads
+/// only (a variable-length copy into a buffer is a `memcpy` call inside WebAssembly).
 fn hash(name: &str) -> usize {
     let bytes = name.as_bytes();
     let n = bytes.len();
-    let load = |from: usize| -> u64 {
-        let mut word = [0u8; 8];
-        let part = bytes.get(from..n.min(from + 8)).unwrap_or_default();
-        word.get_mut(..part.len())
-            .unwrap_or_default()
-            .copy_from_slice(part);
-        u64::from_le_bytes(word)
+    let u64_at = |at: usize| -> u64 {
+        bytes
+            .get(at..at + 8)
+            .and_then(|b| b.try_into().ok())
+            .map_or(0, u64::from_le_bytes)
     };
-    let (first, last) = (load(0), load(n.saturating_sub(8)));
+    let u32_at = |at: usize| -> u64 {
+        bytes
+            .get(at..at + 4)
+            .and_then(|b| b.try_into().ok())
+            .map_or(0, |b| u64::from(u32::from_le_bytes(b)))
+    };
+    let byte = |at: usize| -> u64 { bytes.get(at).map_or(0, |&b| u64::from(b)) };
+    let (first, last) = if n >= 8 {
+        (u64_at(0), u64_at(n - 8))
+    } else if n >= 4 {
+        (u32_at(0), u32_at(n - 4))
+    } else {
+        (byte(0) | byte(n / 2) << 8, byte(n.wrapping_sub(1)))
+    };
     let h = (first ^ last.rotate_left(29) ^ n as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15);
     (h >> 32) as usize
 }
