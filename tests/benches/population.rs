@@ -115,7 +115,10 @@ async fn main() {
         // Back to the same starting point for the next mode.
         let report = job::rollback(&nb, &mut job).await.unwrap();
         if !report.complete() {
-            println!("rollback left {} object(s)", report.refused.len());
+            println!("rollback left {} object(s):", report.refused.len());
+            for why in report.refused.iter().take(10) {
+                println!("  {why}");
+            }
         }
     }
     println!(

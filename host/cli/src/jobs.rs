@@ -1,5 +1,6 @@
 //! NetBox-facing commands: `netbox init`, `sync`, `report …` and `job …`.
 
+use std::io::Write as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -7,8 +8,8 @@ use std::time::Duration;
 
 use anyhow::{Context as _, bail};
 use nbfacts_host::job::{
-    self, Connector, Decision, Job, Mode, ReplayConnector, ReportSelection, RunSpec, Sink,
-    SshConnector, Store,
+    self, CollectionResult, Connector, Decision, Job, Mode, ReplayConnector, ReportSelection,
+    RunSpec, Sink, SshConnector, Store, StoreError,
 };
 use nbfacts_host::netbox::{
     AddressPreference, DeviceFilter, InitStep, NetBox, NetBoxConfig, PlatformMap, Secret,
@@ -449,7 +450,7 @@ pub async fn run_job(
             bail!("job {}: {e}", job.id);
         }
     };
-    let sink = Sink::new(nb.clone(), writer);
+    let sink = Sink::new(nb.clone(), writer).with_store(store.clone());
     store.put_job(&job)?;
     job::run(&mut job, registry, connector, &sink, &targets, spec).await;
     store.put_job(&job)?;
@@ -472,9 +473,8 @@ pub fn print_summary(job: &Job) {
         "device", "collector", "new", "changed", "confirmed", "stale", "skipped", "written"
     );
     for r in &job.results {
-        match (&r.error, &r.changeset) {
-            (None, Some(set)) => {
-                let c = set.counts();
+        match (&r.error, &r.counts) {
+            (None, Some(c)) => {
                 println!(
                     "{:<12} {:<20} {:>6} {:>8} {:>10} {:>6} {:>8} {:>8}",
                     r.device,
@@ -486,7 +486,7 @@ pub fn print_summary(job: &Job) {
                     c.skipped,
                     r.written.len()
                 );
-                for note in &set.notes {
+                for note in &r.notes {
                     println!("{:<12} {:<20} note: {note}", "", "");
                 }
             }
@@ -538,19 +538,46 @@ pub async fn report(home: &Home, command: &ReportCommand) -> anyhow::Result<Exit
     let store = store(home)?;
     match command {
         ReportCommand::Show { job, all, json } => {
-            let job = store.job(*job)?;
+            // One change set in memory at a time: a report can hold millions of entries.
+            let job = store.job_summary(*job)?;
+            let sets = job.results.iter().map(|r| {
+                let set = match &r.changeset {
+                    Some(set) => Some(set.clone()),
+                    None if r.counts.is_some() => {
+                        store.changeset(job.id, &r.device, &r.collector)?
+                    }
+                    None => None,
+                };
+                Ok::<_, StoreError>((r, set))
+            });
             if *json {
-                println!("{}", serde_json::to_string_pretty(&job.results)?);
+                // A JSON array of results, each with its change set, written as it is read.
+                let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+                out.write_all(b"[")?;
+                for (i, item) in sets.enumerate() {
+                    let (r, set) = item?;
+                    if i > 0 {
+                        out.write_all(b",")?;
+                    }
+                    let r = CollectionResult {
+                        changeset: set,
+                        ..r.without_changeset()
+                    };
+                    serde_json::to_writer(&mut out, &r)?;
+                }
+                out.write_all(b"]\n")?;
+                out.flush()?;
                 return Ok(ExitCode::SUCCESS);
             }
-            for r in &job.results {
+            for item in sets {
+                let (r, set) = item?;
                 if let Some(e) = &r.error {
                     println!("{}/{}: FAILED: {e}", r.device, r.collector);
                 }
-                let Some(set) = &r.changeset else { continue };
-                for note in &set.notes {
+                for note in &r.notes {
                     println!("{}/{}: note: {note}", r.device, r.collector);
                 }
+                let Some(set) = set else { continue };
                 for e in &set.entries {
                     if e.state == EntryState::Confirmed && !all {
                         continue;
@@ -663,7 +690,8 @@ pub async fn job(home: &Home, command: &JobCommand) -> anyhow::Result<ExitCode> 
             Ok(ExitCode::SUCCESS)
         }
         JobCommand::Show { job, json } => {
-            let job = store.job(*job)?;
+            // Change sets stay in the store: `nbfacts report show` lists their entries.
+            let job = store.job_summary(*job)?;
             if *json {
                 println!("{}", serde_json::to_string_pretty(&job)?);
             } else {

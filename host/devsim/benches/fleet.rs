@@ -538,7 +538,7 @@ async fn report_with_nbfacts(p: &Params, sim: &SimProcess, nb: &NetBox) -> Repor
         &mut job,
         &registry,
         &connector,
-        &Sink::new(nb.clone(), nb.clone()),
+        &Sink::new(nb.clone(), nb.clone()).with_store(store.clone()),
         &targets,
         &run,
     )

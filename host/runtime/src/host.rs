@@ -523,7 +523,7 @@ impl Host {
         if let Some(q) = removed {
             lock(&self.inner.pending).remove(&q.key);
             lock(&self.inner.cancels).remove(&job);
-            let mut record = self.inner.store.job(job)?;
+            let mut record = self.inner.store.job_summary(job)?;
             record.cancelled = true;
             record.state = JobState::Failed;
             record.log("warning", "cancelled before it started");
@@ -538,16 +538,17 @@ impl Host {
         Ok(true)
     }
 
-    /// Waits until `job` has finished and returns it.
+    /// Waits until `job` has finished and returns it, with its change sets.
     pub async fn wait(&self, job: u64) -> Result<Job, HostError> {
         let mut events = self.subscribe();
         loop {
-            let record = self.inner.store.job(job).map_err(|e| match e {
+            let not_found = |e| match e {
                 StoreError::NoSuchJob(j) => HostError::NoSuchJob(j),
                 other => HostError::Store(other),
-            })?;
+            };
+            let record = self.inner.store.job_summary(job).map_err(not_found)?;
             if record.finished.is_some() {
-                return Ok(record);
+                return self.inner.store.job(job).map_err(not_found);
             }
             match tokio::time::timeout(Duration::from_secs(1), events.recv()).await {
                 Ok(Ok(JobEvent::Finished { job: j, .. })) if j == job => {}
@@ -685,7 +686,7 @@ impl Host {
     async fn execute(&self, item: &Queued) -> Result<(), HostError> {
         let store = &self.inner.store;
         let _ = self.inner.events.send(JobEvent::Running { job: item.job });
-        let mut record = store.job(item.job)?;
+        let mut record = store.job_summary(item.job)?;
         let plan = &item.plan;
         let started = now_secs();
         store.put_plan_state(
@@ -802,7 +803,7 @@ impl Host {
             record,
             &self.inner.registry,
             connector.as_ref(),
-            &Sink::new(self.inner.netbox.clone(), writer),
+            &Sink::new(self.inner.netbox.clone(), writer).with_store(self.inner.store.clone()),
             &targets,
             &spec,
         )

@@ -57,13 +57,19 @@ async fn run(
         &mut job,
         &registry().await,
         &ReplayConnector::new(root),
-        &Sink::new(nb.clone(), nb.clone()),
+        &Sink::new(nb.clone(), nb.clone()).with_store(store.clone()),
         &targets,
         &RunSpec::new(collectors.iter().copied()),
     )
     .await;
+    // The change sets went to the store while the job ran; only their counts stayed.
+    assert!(job.results.iter().all(|r| r.changeset.is_none()));
     store.put_job(&job).unwrap();
-    job
+    let stored = store.job(job.id).unwrap();
+    for (r, s) in job.results.iter().zip(&stored.results) {
+        assert_eq!(r.counts, s.changeset.as_ref().map(|c| c.counts()));
+    }
+    stored
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -48,8 +48,9 @@ pub(super) async fn list_jobs(
     ok(jobs.iter().take(limit).map(summary).collect::<Vec<_>>())
 }
 
+/// A stored job without its change sets (their counts are in the results).
 fn stored_job(state: &ApiState, id: &str) -> Result<Job, ApiError> {
-    Ok(state.host.store().job(parse_id(id, "job")?)?)
+    Ok(state.host.store().job_summary(parse_id(id, "job")?)?)
 }
 
 pub(super) async fn get_job(State(state): State<Shared>, Path(id): Path<String>) -> ApiResult {
@@ -79,13 +80,34 @@ pub(super) async fn cancel_job(State(state): State<Shared>, Path(id): Path<Strin
     }
 }
 
-fn report(job: &Job) -> Value {
-    let results: Vec<Value> = job
-        .results
-        .iter()
-        .map(|r| {
-            let entries: Vec<Value> = r
-                .changeset
+/// Which results of a report to show.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct ReportQuery {
+    device: Option<String>,
+    collector: Option<String>,
+}
+
+/// The report of `job`, its change sets read one at a time from the store.
+fn report(state: &ApiState, job: &Job, query: &ReportQuery) -> Result<Value, ApiError> {
+    let wanted = |r: &&crate::job::CollectionResult| {
+        query.device.as_ref().is_none_or(|d| *d == r.device)
+            && query.collector.as_ref().is_none_or(|c| *c == r.collector)
+    };
+    let mut results = Vec::new();
+    for r in job.results.iter().filter(wanted) {
+        let set = match &r.changeset {
+            Some(set) => Some(set.clone()),
+            None if r.counts.is_some() => {
+                state
+                    .host
+                    .store()
+                    .changeset(job.id, &r.device, &r.collector)?
+            }
+            None => None,
+        };
+        results.push({
+            let entries: Vec<Value> = set
                 .iter()
                 .flat_map(|c| c.entries.iter())
                 .map(|e| {
@@ -113,14 +135,14 @@ fn report(job: &Job) -> Value {
                 "device_id": r.device_id,
                 "collector": r.collector,
                 "error": r.error,
-                "notes": r.changeset.as_ref().map(|c| &c.notes),
-                "counts": r.changeset.as_ref().map(|c| c.counts()),
+                "notes": r.notes,
+                "counts": r.counts,
                 "refused": r.refused,
                 "entries": entries,
             })
-        })
-        .collect();
-    json!({
+        });
+    }
+    Ok(json!({
         "id": job.id,
         "name": job.name,
         "mode": job.mode,
@@ -128,11 +150,17 @@ fn report(job: &Job) -> Value {
         "rolled_back": job.rolled_back,
         "counts": job.counts(),
         "results": results,
-    })
+    }))
 }
 
-pub(super) async fn get_report(State(state): State<Shared>, Path(id): Path<String>) -> ApiResult {
-    ok(report(&stored_job(&state, &id)?))
+pub(super) async fn get_report(
+    State(state): State<Shared>,
+    Path(id): Path<String>,
+    query: Result<Query<ReportQuery>, axum::extract::rejection::QueryRejection>,
+) -> ApiResult {
+    let Query(query) = query.map_err(|e| ApiError::bad_request(e.body_text()))?;
+    let job = stored_job(&state, &id)?;
+    ok(report(&state, &job, &query)?)
 }
 
 #[derive(Debug, Deserialize)]
@@ -154,8 +182,9 @@ fn selection(body: &Bytes) -> Result<Option<ReportSelection>, ApiError> {
         .map_err(ApiError::bad_request)
 }
 
+/// A finished job with its change sets.
 fn finished_job(state: &ApiState, id: &str) -> Result<Job, ApiError> {
-    let job = stored_job(state, id)?;
+    let job = state.host.store().job(parse_id(id, "job")?)?;
     if job.finished.is_none() {
         return Err(ApiError::new(
             StatusCode::CONFLICT,

@@ -212,13 +212,19 @@ pub fn openapi() -> Value {
         op(
             "Show a report",
             "A job's change-set entries with their references and decisions \
-            (applied, refused, skipped, pending).",
+            (applied, refused, skipped, pending); `device` and `collector` narrow it to \
+            some results (a report over many devices is large).",
             "reports",
             json!({ "200": reply("The report", json!({"type": "object"})),
+                    "400": reply("An unknown query parameter", json!({"type": "object"})),
                     "401": unauthorized, "404": job_404 }),
         ),
         "parameters",
-        json!([job_id]),
+        json!([job_id,
+            {"name": "device", "in": "query", "required": false, "schema": {"type": "string"},
+             "description": "Only this device's results"},
+            {"name": "collector", "in": "query", "required": false, "schema": {"type": "string"},
+             "description": "Only this collector's results"}]),
     );
     let report_apply = with(
         with(

@@ -107,8 +107,15 @@ pub struct CollectionResult {
     pub collector: String,
     /// Why this collection failed (collection, reconciliation or writing), if it did.
     pub error: Option<String>,
-    /// What the collection would change (absent when collecting failed).
+    /// What the collection would change (absent when collecting failed, and when the run
+    /// kept it in the store instead: see [`Sink::with_store`] and [`Store::job`]).
     pub changeset: Option<ChangeSet>,
+    /// The change set's entry counts (present whenever it was computed, in memory or not).
+    #[serde(default)]
+    pub counts: Option<reconcile::Counts>,
+    /// The change set's notes (for example "the routing plugin is not installed").
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
     /// Objects written, in write order.
     pub written: Vec<Written>,
     /// Entries NetBox refused, with its message.
@@ -142,6 +149,50 @@ impl CollectionResult {
     /// True when the collection succeeded (refused entries do not make it fail).
     pub fn ok(&self) -> bool {
         self.error.is_none()
+    }
+
+    /// A copy without the change set (its counts stay).
+    pub fn without_changeset(&self) -> Self {
+        // Destructured field by field, so a field added later cannot be forgotten here.
+        let Self {
+            device,
+            device_id,
+            collector,
+            error,
+            changeset,
+            counts,
+            notes,
+            written,
+            refused,
+            decisions,
+            collect_ms,
+            retryable,
+            trapped,
+            write_ms,
+            netbox_reads,
+            netbox_writes,
+        } = self;
+        Self {
+            device: device.clone(),
+            device_id: *device_id,
+            collector: collector.clone(),
+            error: error.clone(),
+            changeset: None,
+            counts: counts.or_else(|| changeset.as_ref().map(ChangeSet::counts)),
+            notes: match (notes.is_empty(), changeset) {
+                (true, Some(set)) => set.notes.clone(),
+                _ => notes.clone(),
+            },
+            written: written.clone(),
+            refused: refused.clone(),
+            decisions: decisions.clone(),
+            collect_ms: *collect_ms,
+            retryable: *retryable,
+            trapped: *trapped,
+            write_ms: *write_ms,
+            netbox_reads: *netbox_reads,
+            netbox_writes: *netbox_writes,
+        }
     }
 
     /// Records a writer outcome; returns the error that stopped it, if any.
@@ -214,8 +265,11 @@ impl Job {
     /// Entry counts over every change set.
     pub fn counts(&self) -> reconcile::Counts {
         let mut total = reconcile::Counts::default();
-        for c in self.results.iter().filter_map(|r| r.changeset.as_ref()) {
-            let n = c.counts();
+        let counts = self.results.iter().filter_map(|r| {
+            r.counts
+                .or_else(|| r.changeset.as_ref().map(ChangeSet::counts))
+        });
+        for n in counts {
             total.new += n.new;
             total.changed += n.changed;
             total.confirmed += n.confirmed;
@@ -336,6 +390,8 @@ pub struct Sink {
     write_lock: Arc<tokio::sync::Mutex<()>>,
     cache: Arc<reconcile::RunCache>,
     batch: usize,
+    store: Option<Store>,
+    spill: Option<Spill>,
 }
 
 impl Sink {
@@ -347,7 +403,18 @@ impl Sink {
             write_lock: Arc::default(),
             cache: Arc::default(),
             batch: 250,
+            store: None,
+            spill: None,
         }
+    }
+
+    /// Keeps each change set in `store` as soon as its collection is reconciled (and
+    /// written), under the job's id, so a run holds only their counts in memory: a report over
+    /// a thousand devices proposes gigabytes of objects. [`Store::job`] loads them back.
+    #[must_use]
+    pub fn with_store(mut self, store: Store) -> Self {
+        self.store = Some(store);
+        self
     }
 
     /// At most `batch` objects per bulk write request (default 250).
@@ -355,6 +422,62 @@ impl Sink {
     pub fn with_batch(mut self, batch: usize) -> Self {
         self.batch = batch.max(1);
         self
+    }
+}
+
+/// Change sets on their way to the store during a run (see [`Sink::with_store`]).
+#[derive(Debug, Clone)]
+struct Spill {
+    tx: tokio::sync::mpsc::Sender<Spilled>,
+}
+
+/// A change set as JSON, with its device and collector.
+type Spilled = (String, String, Vec<u8>);
+
+/// The change sets the spill writer could not store, and why.
+type Unstored = (Vec<Spilled>, Option<String>);
+
+/// Change sets stored at once at most (bytes of JSON); more wait for the next transaction.
+const SPILL_BATCH_BYTES: usize = 32 << 20;
+
+impl Spill {
+    /// Starts the writer for job `job`: change sets are stored by one thread, as many per
+    /// transaction as have arrived meanwhile. The writer ends when every sender is gone and
+    /// returns the sets it could not store, with the error.
+    fn start(store: Store, job: u64) -> (Self, tokio::task::JoinHandle<Unstored>) {
+        // A bounded queue: reconciling waits for the disk rather than piling sets up.
+        let (tx, mut rx) = tokio::sync::mpsc::channel::<Spilled>(64);
+        let writer = tokio::task::spawn_blocking(move || {
+            let mut failed = Vec::new();
+            let mut error = None;
+            while let Some(first) = rx.blocking_recv() {
+                let mut bytes = first.2.len();
+                let mut batch = vec![first];
+                while bytes < SPILL_BATCH_BYTES {
+                    let Ok(next) = rx.try_recv() else { break };
+                    bytes += next.2.len();
+                    batch.push(next);
+                }
+                if let Err(e) = store.put_changesets(job, &batch) {
+                    error = Some(e.to_string());
+                    failed.extend(batch);
+                }
+            }
+            (failed, error)
+        });
+        (Self { tx }, writer)
+    }
+
+    /// Sends `set` to the store; gives it back when it cannot go (the writer has stopped).
+    async fn keep(&self, device: &str, collector: &str, set: ChangeSet) -> Option<ChangeSet> {
+        let Ok(bytes) = serde_json::to_vec(&set) else {
+            return Some(set);
+        };
+        let item = (device.to_string(), collector.to_string(), bytes);
+        match self.tx.send(item).await {
+            Ok(()) => None,
+            Err(_) => Some(set),
+        }
     }
 }
 
@@ -409,6 +532,18 @@ pub async fn run(
         passes.push(later);
     }
     let mut by_device: Vec<Vec<CollectionResult>> = vec![Vec::new(); targets.len()];
+    let (spilling, writer) = match &sink.store {
+        Some(store) => {
+            let (spill, writer) = Spill::start(store.clone(), job.id);
+            let sink = Sink {
+                spill: Some(spill),
+                ..sink.clone()
+            };
+            (Some(sink), Some(writer))
+        }
+        None => (None, None),
+    };
+    let sink = spilling.as_ref().unwrap_or(sink);
     for collectors in passes.into_iter().filter(|p| !p.is_empty()) {
         let pass = RunSpec {
             collectors,
@@ -437,6 +572,33 @@ pub async fn run(
             }
         }
     }
+    // Every sender gone, the writer stores what is left and ends.
+    drop(spilling);
+    let unstored = match writer {
+        Some(writer) => writer
+            .await
+            .unwrap_or_else(|e| (Vec::new(), Some(format!("the writer failed: {e}")))),
+        None => (Vec::new(), None),
+    };
+    if let (failed, Some(error)) = unstored {
+        job.log(
+            "error",
+            format!(
+                "{} change set(s) could not be stored as they were computed ({error}); they \
+                 stay in the job record",
+                failed.len()
+            ),
+        );
+        for (device, collector, bytes) in failed {
+            let slot = by_device
+                .iter_mut()
+                .flatten()
+                .find(|r| r.device == device && r.collector == collector);
+            if let (Some(r), Ok(set)) = (slot, serde_json::from_slice(&bytes)) {
+                r.changeset = Some(set);
+            }
+        }
+    }
     for results in by_device {
         for r in &results {
             match &r.error {
@@ -446,10 +608,7 @@ pub async fn run(
                         "{} {}: {}",
                         r.device,
                         r.collector,
-                        r.changeset
-                            .as_ref()
-                            .map(|c| c.counts().to_string())
-                            .unwrap_or_default()
+                        r.counts.map(|c| c.to_string()).unwrap_or_default()
                     ),
                 ),
                 Some(e) => job.log("error", format!("{} {}: {e}", r.device, r.collector)),
@@ -617,7 +776,12 @@ pub async fn run_device(
                             ));
                         }
                     }
-                    result.changeset = Some(set);
+                    result.counts = Some(set.counts());
+                    result.notes = set.notes.clone();
+                    result.changeset = match &sink.spill {
+                        Some(spill) => spill.keep(&target.name, collector, set).await,
+                        None => Some(set),
+                    };
                 }
             },
         }
@@ -809,5 +973,95 @@ mod tests {
         assert_eq!(jobs[0].name, "second");
         assert_eq!(jobs[0].state, JobState::Completed);
         assert!(matches!(store.job(9), Err(StoreError::NoSuchJob(9))));
+    }
+
+    fn result_with_set(device: &str, entries: usize) -> CollectionResult {
+        let mut set = ChangeSet::new(device, "arp");
+        for i in 0..entries {
+            set.push(
+                reconcile::EntryState::New,
+                "ipam.ipaddress",
+                None,
+                format!("10.0.0.{i}/32"),
+                reconcile::Operation::None,
+                "learned",
+                0,
+            );
+        }
+        set.notes.push("a note".into());
+        CollectionResult {
+            device: device.into(),
+            collector: "arp".into(),
+            counts: Some(set.counts()),
+            notes: set.notes.clone(),
+            changeset: Some(set),
+            ..CollectionResult::default()
+        }
+    }
+
+    #[test]
+    fn change_sets_are_stored_apart_from_the_job() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path().join("store.redb")).unwrap();
+        let mut job = Job::new("report", Mode::Report);
+        store.create_job(&mut job).unwrap();
+        job.results = vec![result_with_set("edge1", 3), result_with_set("edge2", 1)];
+        job.results.push(CollectionResult {
+            device: "edge3".into(),
+            collector: "arp".into(),
+            error: Some("unreachable".into()),
+            ..CollectionResult::default()
+        });
+        store.put_job(&job).unwrap();
+
+        let summary = store.job_summary(job.id).unwrap();
+        assert!(summary.results.iter().all(|r| r.changeset.is_none()));
+        assert_eq!(summary.results[0].counts.unwrap().new, 3);
+        assert_eq!(summary.results[0].notes, ["a note"]);
+        assert_eq!(summary.counts().new, 4);
+        assert_eq!(store.jobs().unwrap()[0].results[1].changeset, None);
+
+        let full = store.job(job.id).unwrap();
+        assert_eq!(full, job);
+        let one = store.changeset(job.id, "edge2", "arp").unwrap().unwrap();
+        assert_eq!(one.entries.len(), 1);
+        assert_eq!(store.changeset(job.id, "edge3", "arp").unwrap(), None);
+    }
+
+    #[test]
+    fn records_with_inline_change_sets_still_read() {
+        // A record as stores before change sets were kept apart wrote it.
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path().join("store.redb")).unwrap();
+        let mut job = Job::new("old", Mode::Report);
+        store.create_job(&mut job).unwrap();
+        let mut old = result_with_set("edge1", 2);
+        old.counts = None;
+        old.notes.clear();
+        job.results = vec![old];
+        let bytes = serde_json::to_vec(&job).unwrap();
+        store.put_raw_job(job.id, &bytes).unwrap();
+        let summary = store.job_summary(job.id).unwrap();
+        assert_eq!(summary.results[0].counts.unwrap().new, 2);
+        assert_eq!(summary.results[0].notes, ["a note"]);
+        let set = store.changeset(job.id, "edge1", "arp").unwrap().unwrap();
+        assert_eq!(set.entries.len(), 2);
+    }
+
+    #[tokio::test]
+    async fn a_run_spills_change_sets_as_they_come() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path().join("store.redb")).unwrap();
+        let (spill, writer) = Spill::start(store.clone(), 7);
+        for i in 0..200 {
+            let set = result_with_set(&format!("edge{i}"), 5).changeset.unwrap();
+            assert!(spill.keep(&format!("edge{i}"), "arp", set).await.is_none());
+        }
+        drop(spill);
+        let (failed, error) = writer.await.unwrap();
+        assert!(failed.is_empty() && error.is_none());
+        let set = store.changeset(7, "edge123", "arp").unwrap().unwrap();
+        assert_eq!(set.device, "edge123");
+        assert_eq!(set.entries.len(), 5);
     }
 }

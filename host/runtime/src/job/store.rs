@@ -1,7 +1,9 @@
-//! The embedded store: jobs (and, later, plans and schedule state) in one redb file.
+//! The embedded store: jobs, their change sets, plans and schedule state in one redb file.
 //!
-//! Records are JSON values under `u64` keys, so adding a field to a record never needs a
-//! migration (serde defaults fill it in). redb rather than sled: it is maintained, its file
+//! Records are JSON values, so adding a field to a record never needs a migration (serde
+//! defaults fill it in). A job's change sets are kept apart from its record, one per (device,
+//! collector): a report over a thousand devices holds gigabytes of proposed objects, and
+//! listing jobs, waiting for one or reviewing one device must not read them all. redb rather than sled: it is maintained, its file
 //! format is stable and every write is an ACID transaction, so a crash never leaves a job
 //! half-recorded.
 
@@ -10,9 +12,12 @@ use std::sync::Arc;
 
 use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition};
 
-use super::Job;
+use super::{CollectionResult, Job};
+use crate::reconcile::ChangeSet;
 
 const JOBS: TableDefinition<u64, &[u8]> = TableDefinition::new("jobs");
+/// Change sets by (job id, device, collector).
+const CHANGESETS: TableDefinition<(u64, &str, &str), &[u8]> = TableDefinition::new("changesets");
 const COUNTERS: TableDefinition<&str, u64> = TableDefinition::new("counters");
 const PLANS: TableDefinition<&str, &[u8]> = TableDefinition::new("plans");
 const PLAN_STATE: TableDefinition<&str, &[u8]> = TableDefinition::new("plan_state");
@@ -122,6 +127,7 @@ impl Store {
         // Create the tables so that readers never see them missing.
         store.write(|txn| {
             txn.open_table(JOBS)?;
+            txn.open_table(CHANGESETS)?;
             txn.open_table(COUNTERS)?;
             txn.open_table(PLANS)?;
             txn.open_table(PLAN_STATE)?;
@@ -245,17 +251,95 @@ impl Store {
         Ok(out)
     }
 
-    /// Replaces the stored record of `job` (by its id).
+    /// Replaces the stored record of `job` (by its id), and stores the change sets it holds in
+    /// memory (those already stored, see [`super::Sink::with_store`], stay as they are).
     pub fn put_job(&self, job: &Job) -> Result<(), StoreError> {
-        let bytes = serde_json::to_vec(job).map_err(|e| self.db_error(e))?;
+        // The record without its change sets. Every field is named, so a field added to
+        // `Job` cannot be forgotten here.
+        let record = Job {
+            id: job.id,
+            name: job.name.clone(),
+            mode: job.mode,
+            state: job.state,
+            created: job.created.clone(),
+            started: job.started.clone(),
+            finished: job.finished.clone(),
+            branch: job.branch.clone(),
+            results: job
+                .results
+                .iter()
+                .map(CollectionResult::without_changeset)
+                .collect(),
+            log: job.log.clone(),
+            rolled_back: job.rolled_back.clone(),
+            cancelled: job.cancelled,
+            trigger: job.trigger.clone(),
+        };
+        let bytes = serde_json::to_vec(&record).map_err(|e| self.db_error(e))?;
+        let sets = job
+            .results
+            .iter()
+            .filter_map(|r| {
+                let set = r.changeset.as_ref()?;
+                Some(
+                    serde_json::to_vec(set)
+                        .map(|b| (r.device.as_str(), r.collector.as_str(), b))
+                        .map_err(|e| self.db_error(e)),
+                )
+            })
+            .collect::<Result<Vec<_>, _>>()?;
         self.write(|txn| {
             txn.open_table(JOBS)?.insert(job.id, bytes.as_slice())?;
+            let mut table = txn.open_table(CHANGESETS)?;
+            for (device, collector, bytes) in &sets {
+                table.insert((job.id, *device, *collector), bytes.as_slice())?;
+            }
             Ok(())
         })
     }
 
-    /// The job with id `id`.
+    /// Replaces job `id`'s record with `bytes` as they are (tests of older records).
+    #[cfg(test)]
+    pub(crate) fn put_raw_job(&self, id: u64, bytes: &[u8]) -> Result<(), StoreError> {
+        self.write(|txn| {
+            txn.open_table(JOBS)?.insert(id, bytes)?;
+            Ok(())
+        })
+    }
+
+    /// Stores change sets of job `job` (device, collector, JSON) in one transaction.
+    pub(crate) fn put_changesets(
+        &self,
+        job: u64,
+        sets: &[(String, String, Vec<u8>)],
+    ) -> Result<(), StoreError> {
+        self.write(|txn| {
+            let mut table = txn.open_table(CHANGESETS)?;
+            for (device, collector, bytes) in sets {
+                table.insert((job, device.as_str(), collector.as_str()), bytes.as_slice())?;
+            }
+            Ok(())
+        })
+    }
+
+    /// The job with id `id`, with every change set it computed.
     pub fn job(&self, id: u64) -> Result<Job, StoreError> {
+        let mut job = self.job_summary(id)?;
+        let slot = self.db()?;
+        let db = slot.get(&self.path)?;
+        let txn = db.begin_read().map_err(|e| self.db_error(e))?;
+        let table = txn.open_table(CHANGESETS).map_err(|e| self.db_error(e))?;
+        for r in job.results.iter_mut().filter(|r| r.changeset.is_none()) {
+            let key = (id, r.device.as_str(), r.collector.as_str());
+            if let Some(value) = table.get(key).map_err(|e| self.db_error(e))? {
+                r.changeset = Some(self.decode_set(id, value.value())?);
+            }
+        }
+        Ok(job)
+    }
+
+    /// The job with id `id` without its change sets (their entry counts are in the results).
+    pub fn job_summary(&self, id: u64) -> Result<Job, StoreError> {
         let slot = self.db()?;
         let db = slot.get(&self.path)?;
         let txn = db.begin_read().map_err(|e| self.db_error(e))?;
@@ -267,7 +351,35 @@ impl Store {
         self.decode(id, value.value())
     }
 
-    /// Every job, newest first.
+    /// The change set of (`device`, `collector`) in job `job`, if it has one.
+    pub fn changeset(
+        &self,
+        job: u64,
+        device: &str,
+        collector: &str,
+    ) -> Result<Option<ChangeSet>, StoreError> {
+        let slot = self.db()?;
+        let db = slot.get(&self.path)?;
+        let txn = db.begin_read().map_err(|e| self.db_error(e))?;
+        let table = txn.open_table(CHANGESETS).map_err(|e| self.db_error(e))?;
+        if let Some(value) = table
+            .get((job, device, collector))
+            .map_err(|e| self.db_error(e))?
+        {
+            return self.decode_set(job, value.value()).map(Some);
+        }
+        // Records written before change sets were kept apart carry them inline.
+        drop((table, txn));
+        drop(slot);
+        let record = self.job_summary(job)?;
+        Ok(record
+            .results
+            .into_iter()
+            .find(|r| r.device == device && r.collector == collector)
+            .and_then(|r| r.changeset))
+    }
+
+    /// Every job without its change sets, newest first.
     pub fn jobs(&self) -> Result<Vec<Job>, StoreError> {
         let slot = self.db()?;
         let db = slot.get(&self.path)?;
@@ -361,10 +473,25 @@ impl Store {
     }
 
     fn decode(&self, key: u64, bytes: &[u8]) -> Result<Job, StoreError> {
-        serde_json::from_slice(bytes).map_err(|e| StoreError::Record {
+        let mut job: Job = serde_json::from_slice(bytes).map_err(|e| StoreError::Record {
             path: self.path.clone(),
             key,
             message: e.to_string(),
+        })?;
+        for r in &mut job.results {
+            if let (None, Some(set)) = (r.counts, &r.changeset) {
+                r.counts = Some(set.counts());
+                r.notes = set.notes.clone();
+            }
+        }
+        Ok(job)
+    }
+
+    fn decode_set(&self, job: u64, bytes: &[u8]) -> Result<ChangeSet, StoreError> {
+        serde_json::from_slice(bytes).map_err(|e| StoreError::Record {
+            path: self.path.clone(),
+            key: job,
+            message: format!("a change set: {e}"),
         })
     }
 }
