@@ -80,10 +80,7 @@ pub async fn rollback(netbox: &NetBox, job: &mut Job) -> Result<RollbackReport, 
     // Undo newest first; consecutive undos of one kind on one endpoint form a batch.
     let mut batch: Vec<&Written> = Vec::new();
     for (w, keys) in writes.iter().rev() {
-        if batch
-            .first()
-            .is_some_and(|b| b.endpoint != w.endpoint || b.action != w.action)
-        {
+        if ends_batch(&batch, w) {
             undo_batch(netbox, &batch, &mut current, &mut report).await?;
             batch.clear();
         }
@@ -308,6 +305,18 @@ async fn undo_batch(
     Ok(())
 }
 
+/// True when `next` cannot join `batch`: another kind of undo, another endpoint, or an object
+/// the batch already undoes a newer write of (two collectors of one job can update one
+/// object; the older write is judged against what undoing the newer one leaves, not against
+/// what the newer one wrote).
+fn ends_batch(batch: &[&Written], next: &Written) -> bool {
+    batch.first().is_some_and(|b| {
+        b.endpoint != next.endpoint
+            || b.action != next.action
+            || batch.iter().any(|w| w.id == next.id)
+    })
+}
+
 fn keys_of(fields: &Value) -> Vec<String> {
     fields
         .as_object()
@@ -459,5 +468,28 @@ mod tests {
                 "custom_fields": {"nbfacts_last_seen": "2026-01-01T00:00:00Z"}
             })
         );
+    }
+
+    #[test]
+    fn a_second_write_of_one_object_starts_a_new_batch() {
+        let update = |entry, id| Written {
+            entry,
+            endpoint: "/api/ipam/ip-addresses/".into(),
+            id,
+            action: Action::Updated,
+            before: json!({}),
+            after: json!({}),
+        };
+        let (a, b, c) = (update(1, 10), update(2, 11), update(3, 10));
+        // Undone newest first: c (id 10) and b (id 11) share a request; a (id 10 again) waits
+        // until c is undone, so it is judged against what undoing c leaves.
+        assert!(!ends_batch(&[&c], &b));
+        assert!(ends_batch(&[&c, &b], &a));
+        assert!(!ends_batch(&[], &a));
+        let created = Written {
+            action: Action::Created,
+            ..update(4, 12)
+        };
+        assert!(ends_batch(&[&b], &created));
     }
 }
