@@ -3,9 +3,10 @@
 //! Records are JSON values, so adding a field to a record never needs a migration (serde
 //! defaults fill it in). A job's change sets are kept apart from its record, one per (device,
 //! collector): a report over a thousand devices holds gigabytes of proposed objects, and
-//! listing jobs, waiting for one or reviewing one device must not read them all. redb rather than sled: it is maintained, its file
-//! format is stable and every write is an ACID transaction, so a crash never leaves a job
-//! half-recorded.
+//! listing jobs, waiting for one or reviewing one device must not read them all.
+//!
+//! redb rather than sled: it is maintained, its file format is stable and every write is an
+//! ACID transaction, so a crash never leaves a job half-recorded.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -332,7 +333,7 @@ impl Store {
         for r in job.results.iter_mut().filter(|r| r.changeset.is_none()) {
             let key = (id, r.device.as_str(), r.collector.as_str());
             if let Some(value) = table.get(key).map_err(|e| self.db_error(e))? {
-                r.changeset = Some(self.decode_set(id, value.value())?);
+                r.changeset = Some(self.decode_set(key, value.value())?);
             }
         }
         Ok(job)
@@ -366,7 +367,9 @@ impl Store {
             .get((job, device, collector))
             .map_err(|e| self.db_error(e))?
         {
-            return self.decode_set(job, value.value()).map(Some);
+            return self
+                .decode_set((job, device, collector), value.value())
+                .map(Some);
         }
         // Records written before change sets were kept apart carry them inline.
         drop((table, txn));
@@ -487,11 +490,15 @@ impl Store {
         Ok(job)
     }
 
-    fn decode_set(&self, job: u64, bytes: &[u8]) -> Result<ChangeSet, StoreError> {
+    fn decode_set(
+        &self,
+        (job, device, collector): (u64, &str, &str),
+        bytes: &[u8],
+    ) -> Result<ChangeSet, StoreError> {
         serde_json::from_slice(bytes).map_err(|e| StoreError::Record {
             path: self.path.clone(),
             key: job,
-            message: format!("a change set: {e}"),
+            message: format!("the change set of {device} {collector}: {e}"),
         })
     }
 }
