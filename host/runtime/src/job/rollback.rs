@@ -41,24 +41,7 @@ impl RollbackReport {
 /// and consecutive undos on the same endpoint go out as one bulk request.
 pub async fn rollback(netbox: &NetBox, job: &mut Job) -> Result<RollbackReport, NetBoxError> {
     let mut report = RollbackReport::default();
-    // Each write with the fields it set: those are what "changed since by someone else" is
-    // judged on (NetBox itself touches other fields, e.g. an interface's cable).
-    let mut writes: Vec<(Written, Vec<String>)> = Vec::new();
-    for r in &job.results {
-        for w in &r.written {
-            let op = r
-                .changeset
-                .as_ref()
-                .and_then(|c| c.entries.iter().find(|e| e.id == w.entry))
-                .map(|e| &e.operation);
-            let keys = match op {
-                Some(Operation::Create { payload, .. }) => keys_of(payload),
-                Some(Operation::Update { patch, .. }) => keys_of(patch),
-                _ => Vec::new(),
-            };
-            writes.push((w.clone(), keys));
-        }
-    }
+    let writes = writes_in_order(job);
     let mut ids: BTreeMap<String, Vec<u64>> = BTreeMap::new();
     for (w, _) in &writes {
         if w.action != Action::Deleted {
@@ -126,6 +109,35 @@ pub async fn rollback(netbox: &NetBox, job: &mut Job) -> Result<RollbackReport, 
         );
     }
     Ok(report)
+}
+
+/// Every write of `job`, oldest first, with the fields it set: those are what "changed since
+/// by someone else" is judged on (NetBox itself touches other fields, e.g. an interface's
+/// cable).
+///
+/// The job records writes collection by collection, device by device, but devices write in
+/// turns and depend on each other's objects (an LLDP cable on another device's interface, a
+/// BGP peer on another device's address), so the order is each write's sequence number;
+/// records made before writes had one keep their recorded order.
+fn writes_in_order(job: &Job) -> Vec<(Written, Vec<String>)> {
+    let mut writes = Vec::new();
+    for r in &job.results {
+        for w in &r.written {
+            let op = r
+                .changeset
+                .as_ref()
+                .and_then(|c| c.entries.iter().find(|e| e.id == w.entry))
+                .map(|e| &e.operation);
+            let keys = match op {
+                Some(Operation::Create { payload, .. }) => keys_of(payload),
+                Some(Operation::Update { patch, .. }) => keys_of(patch),
+                _ => Vec::new(),
+            };
+            writes.push((w.clone(), keys));
+        }
+    }
+    writes.sort_by_key(|(w, _)| w.seq);
+    writes
 }
 
 /// The objects `ids` of `endpoint` that exist. An `id` filter reads up to a page of them at
@@ -249,6 +261,14 @@ async fn undo_batch(
                                 current.remove(&(w.endpoint.clone(), w.id));
                                 report.deleted.push(label_of(w));
                             }
+                            // Deleted since it was read: with an object it belonged to, or by
+                            // a bulk request whose answer was lost and that was sent again.
+                            Err(e) if gone(&e) => {
+                                current.remove(&(w.endpoint.clone(), w.id));
+                                report
+                                    .deleted
+                                    .push(format!("{} (already gone)", label_of(w)));
+                            }
                             Err(e) if refusal(&e) => report
                                 .refused
                                 .push(format!("{}: cannot delete: {e}", label_of(w))),
@@ -305,13 +325,18 @@ async fn undo_batch(
     Ok(())
 }
 
-/// True when `next` cannot join `batch`: another kind of undo, another endpoint, or an object
-/// the batch already undoes a newer write of (two collectors of one job can update one
-/// object; the older write is judged against what undoing the newer one leaves, not against
-/// what the newer one wrote).
+/// Objects per undo request: NetBox deletes (and change-logs) bulk deletes object by object,
+/// so a request of thousands outlasts the client's timeout.
+const UNDO_BATCH: usize = 250;
+
+/// True when `next` cannot join `batch`: the batch is full, another kind of undo, another
+/// endpoint, or an object the batch already undoes a newer write of (two collectors of one
+/// job can update one object; the older write is judged against what undoing the newer one
+/// leaves, not against what the newer one wrote).
 fn ends_batch(batch: &[&Written], next: &Written) -> bool {
     batch.first().is_some_and(|b| {
-        b.endpoint != next.endpoint
+        batch.len() >= UNDO_BATCH
+            || b.endpoint != next.endpoint
             || b.action != next.action
             || batch.iter().any(|w| w.id == next.id)
     })
@@ -348,6 +373,12 @@ fn flatten_field(v: &Value) -> Value {
         }
         other => flatten(other),
     }
+}
+
+/// NetBox answered that the object does not exist: 404 for one object, 400 naming the id
+/// for a bulk request.
+fn gone(e: &NetBoxError) -> bool {
+    e.status() == Some(404) || (e.is_validation() && e.to_string().contains("does not exist"))
 }
 
 /// NetBox said no (validation, protected object, conflict), as opposed to failing.
@@ -479,6 +510,7 @@ mod tests {
             action: Action::Updated,
             before: json!({}),
             after: json!({}),
+            seq: 0,
         };
         let (a, b, c) = (update(1, 10), update(2, 11), update(3, 10));
         // Undone newest first: c (id 10) and b (id 11) share a request; a (id 10 again) waits
@@ -486,10 +518,61 @@ mod tests {
         assert!(!ends_batch(&[&c], &b));
         assert!(ends_batch(&[&c, &b], &a));
         assert!(!ends_batch(&[], &a));
+        let full: Vec<Written> = (0..UNDO_BATCH as u64).map(|i| update(0, 100 + i)).collect();
+        let full: Vec<&Written> = full.iter().collect();
+        assert!(ends_batch(&full, &b));
+        assert!(!ends_batch(&full[1..], &b));
         let created = Written {
             action: Action::Created,
             ..update(4, 12)
         };
         assert!(ends_batch(&[&b], &created));
+    }
+
+    #[test]
+    fn writes_are_undone_in_the_order_they_were_made_across_devices() {
+        use crate::job::CollectionResult;
+        let write = |id, seq| Written {
+            entry: 0,
+            endpoint: "/api/dcim/interfaces/".into(),
+            id,
+            action: Action::Created,
+            before: Value::Null,
+            after: json!({}),
+            seq,
+        };
+        // Device a finished first, so its results come first, but b wrote its interface (1)
+        // before a's LLDP collection cabled it (2): the cable must be undone first.
+        let mut job = Job::new("t", crate::job::Mode::Apply);
+        job.results.push(CollectionResult {
+            device: "a".into(),
+            collector: "lldp".into(),
+            written: vec![write(2, 20)],
+            ..CollectionResult::default()
+        });
+        job.results.push(CollectionResult {
+            device: "b".into(),
+            collector: "interfaces".into(),
+            written: vec![write(1, 10), write(3, 30)],
+            ..CollectionResult::default()
+        });
+        let order: Vec<u64> = writes_in_order(&job).iter().map(|(w, _)| w.id).collect();
+        assert_eq!(order, vec![1, 2, 3]);
+
+        // Records without sequence numbers keep their recorded order.
+        for r in &mut job.results {
+            for w in &mut r.written {
+                w.seq = 0;
+            }
+        }
+        let order: Vec<u64> = writes_in_order(&job).iter().map(|(w, _)| w.id).collect();
+        assert_eq!(order, vec![2, 1, 3]);
+    }
+
+    #[test]
+    fn sequence_numbers_increase() {
+        let a = Written::new(0, "/x/", 1, Action::Created, Value::Null, Value::Null);
+        let b = Written::new(0, "/x/", 2, Action::Created, Value::Null, Value::Null);
+        assert!(b.seq > a.seq);
     }
 }

@@ -9,6 +9,8 @@
 //! records exactly what it did and a re-run continues from NetBox's real state.
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -46,6 +48,51 @@ pub struct Written {
     pub before: Value,
     /// The object as NetBox returned it after the write (`null` for deletes).
     pub after: Value,
+    /// When it was written, as a position in one order over every write of this process:
+    /// a job's collections are recorded device by device, but their writes interleave (and
+    /// depend on each other across devices: an LLDP cable between two devices, a BGP peer
+    /// on another device's address), so rollback undoes writes by this, newest first.
+    /// 0 in records made before it existed (their recorded order is used).
+    #[serde(default)]
+    pub seq: u64,
+}
+
+impl Written {
+    /// A write made now.
+    pub fn new(
+        entry: u32,
+        endpoint: &str,
+        id: u64,
+        action: Action,
+        before: Value,
+        after: Value,
+    ) -> Self {
+        Self {
+            entry,
+            endpoint: endpoint.to_string(),
+            id,
+            action,
+            before,
+            after,
+            seq: next_seq(),
+        }
+    }
+}
+
+/// Nanoseconds since the Unix epoch, moved past the last value handed out, so values are
+/// unique and increasing within a process (even if the clock steps back) and roughly ordered
+/// across processes (a report applied later sorts after the job's own writes).
+fn next_seq() -> u64 {
+    static LAST: AtomicU64 = AtomicU64::new(0);
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX));
+    let previous = LAST
+        .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |last| {
+            Some(now.max(last + 1))
+        })
+        .unwrap_or(0);
+    now.max(previous + 1)
 }
 
 /// An entry NetBox refused.
@@ -168,14 +215,14 @@ async fn apply_phase(
                         for ((entry, key, _), object) in pending.iter().zip(objects) {
                             let id = object.get("id").and_then(Value::as_u64).unwrap_or(0);
                             created.insert((*key).to_string(), id);
-                            outcome.written.push(Written {
-                                entry: entry.id,
-                                endpoint: endpoint.to_string(),
+                            outcome.written.push(Written::new(
+                                entry.id,
+                                endpoint,
                                 id,
-                                action: Action::Created,
-                                before: Value::Null,
-                                after: object,
-                            });
+                                Action::Created,
+                                Value::Null,
+                                object,
+                            ));
                         }
                         pending.clear();
                     }
@@ -207,14 +254,14 @@ async fn apply_phase(
                     Ok(object) => {
                         let id = object.get("id").and_then(Value::as_u64).unwrap_or(0);
                         created.insert((*key).to_string(), id);
-                        outcome.written.push(Written {
-                            entry: entry.id,
-                            endpoint: endpoint.to_string(),
+                        outcome.written.push(Written::new(
+                            entry.id,
+                            endpoint,
                             id,
-                            action: Action::Created,
-                            before: Value::Null,
-                            after: object,
-                        });
+                            Action::Created,
+                            Value::Null,
+                            object,
+                        ));
                     }
                     Err(e) if e.is_validation() => outcome.refused.push(Refused {
                         entry: entry.id,
@@ -232,14 +279,14 @@ async fn apply_phase(
             match netbox.update_many(endpoint, payloads).await {
                 Ok(objects) => {
                     for ((entry, _, _, before), object) in chunk.iter().zip(objects) {
-                        outcome.written.push(Written {
-                            entry: entry.id,
-                            endpoint: endpoint.to_string(),
-                            id: id_of(&object),
-                            action: Action::Updated,
-                            before: (*before).clone(),
-                            after: object,
-                        });
+                        outcome.written.push(Written::new(
+                            entry.id,
+                            endpoint,
+                            id_of(&object),
+                            Action::Updated,
+                            (*before).clone(),
+                            object,
+                        ));
                     }
                 }
                 Err(e) if e.is_validation() => {
@@ -251,14 +298,14 @@ async fn apply_phase(
                         {
                             Ok(mut objects) => {
                                 let after = objects.pop().unwrap_or(Value::Null);
-                                outcome.written.push(Written {
-                                    entry: entry.id,
-                                    endpoint: endpoint.to_string(),
-                                    id: id_of(&after),
-                                    action: Action::Updated,
-                                    before: (*before).clone(),
+                                outcome.written.push(Written::new(
+                                    entry.id,
+                                    endpoint,
+                                    id_of(&after),
+                                    Action::Updated,
+                                    (*before).clone(),
                                     after,
-                                })
+                                ))
                             }
                             Err(e) if e.is_validation() => outcome.refused.push(Refused {
                                 entry: entry.id,
@@ -278,14 +325,14 @@ async fn apply_phase(
             let ids: Vec<u64> = chunk.iter().map(|(_, id, _)| *id).collect();
             netbox.delete_many(endpoint, &ids).await?;
             for (entry, id, before) in chunk {
-                outcome.written.push(Written {
-                    entry: entry.id,
-                    endpoint: endpoint.to_string(),
-                    id: *id,
-                    action: Action::Deleted,
-                    before: (*before).clone(),
-                    after: Value::Null,
-                });
+                outcome.written.push(Written::new(
+                    entry.id,
+                    endpoint,
+                    *id,
+                    Action::Deleted,
+                    (*before).clone(),
+                    Value::Null,
+                ));
             }
         }
     }
