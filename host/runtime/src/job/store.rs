@@ -92,6 +92,12 @@ impl Slot {
 /// An open store is closed after this long without use, so other processes get their turn.
 const IDLE_CLOSE: std::time::Duration = std::time::Duration::from_millis(100);
 
+/// redb's page cache (its default is 1 GiB). The store is written in bursts (a run's change
+/// sets, at most 32 MiB of them per transaction) and read one record at a time, so a cache
+/// that holds one transaction's pages is enough; with the default, storing a thousand
+/// devices' change sets kept most of them in memory.
+const CACHE_BYTES: usize = 64 << 20;
+
 /// How long an operation waits for another process to release the store.
 pub const LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(30);
 
@@ -158,7 +164,10 @@ impl Store {
         }
         let deadline = std::time::Instant::now() + LOCK_WAIT;
         loop {
-            match Database::create(&self.path) {
+            match Database::builder()
+                .set_cache_size(CACHE_BYTES)
+                .create(&self.path)
+            {
                 Ok(db) => {
                     slot.db = Some(db);
                     return Ok(slot);
