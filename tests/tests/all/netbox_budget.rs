@@ -13,7 +13,8 @@ use std::collections::BTreeMap;
 use nbfacts_devsim::{DeviceSize, FleetSpec};
 use nbfacts_host::job::{self, Job, JobState, Mode, RunSpec, Sink, Store};
 use nbfacts_host::netbox::{
-    AddressPreference, DeviceFilter, NetBox, PlatformMap, Target, ensure_setup, resolve_targets,
+    AddressPreference, DeviceFilter, NetBox, PlatformMap, TAG_SLUG, Target, ensure_setup,
+    resolve_targets,
 };
 use serde_json::json;
 
@@ -238,7 +239,7 @@ async fn netbox_budget_rerun_reads_and_writes_per_collector() {
                 "/api/dcim/interfaces/",
                 &[
                     ("device_id".into(), t.id.to_string()),
-                    ("tag".into(), "automatically-discovered".into()),
+                    ("tag".into(), TAG_SLUG.into()),
                 ],
             )
             .await

@@ -378,7 +378,15 @@ fn flatten_field(v: &Value) -> Value {
 /// NetBox answered that the object does not exist: 404 for one object, 400 naming the id
 /// for a bulk request.
 fn gone(e: &NetBoxError) -> bool {
-    e.status() == Some(404) || (e.is_validation() && e.to_string().contains("does not exist"))
+    match e {
+        NetBoxError::Status { status: 404, .. } => true,
+        NetBoxError::Status {
+            status: 400,
+            message,
+            ..
+        } => message.contains("does not exist"),
+        _ => false,
+    }
 }
 
 /// NetBox said no (validation, protected object, conflict), as opposed to failing.
@@ -574,5 +582,25 @@ mod tests {
         let a = Written::new(0, "/x/", 1, Action::Created, Value::Null, Value::Null);
         let b = Written::new(0, "/x/", 2, Action::Created, Value::Null, Value::Null);
         assert!(b.seq > a.seq);
+    }
+
+    #[test]
+    fn an_object_already_gone_is_told_from_a_refusal() {
+        let status = |status, message: &str| NetBoxError::Status {
+            method: "DELETE".into(),
+            path: "/api/dcim/mac-addresses/".into(),
+            status,
+            message: message.into(),
+        };
+        assert!(gone(&status(404, "Not found.")));
+        assert!(gone(&status(
+            400,
+            r#"[{"errors":{"id":["Object with ID 6125 does not exist"]},"id":6125}]"#
+        )));
+        assert!(!gone(&status(
+            409,
+            "Unable to delete: 1 dependent object(s) prevent deletion."
+        )));
+        assert!(!gone(&status(400, "name: This field is required.")));
     }
 }
