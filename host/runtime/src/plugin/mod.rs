@@ -68,8 +68,17 @@ pub struct RuntimeConfig {
     pub max_instances: u32,
     /// Linear memory kept resident (and zeroed in place) when a pooled instance ends, per
     /// slot. Reusing resident pages avoids a page fault per 4 KiB on the next call; it costs
-    /// up to this much RSS per slot that has been used.
+    /// up to this much RSS per slot that has been used, and only for pages a call touched
+    /// (a collection with a 40 MB reply keeps about twice that; a small one, a few MiB).
+    /// Slots are reused most recently used first, so the slots in use never outnumber the
+    /// most collections that ran at once.
     pub keep_resident_bytes: usize,
+    /// Lets Cranelift inline small functions of a plugin into their callers. Parsers run
+    /// 10–20% faster (fewer calls, and fewer of the deadline checks every call makes).
+    /// Compiling takes about twice as long and holds the whole plugin's intermediate code at
+    /// once: for the Junos plugin 0.66 s instead of 0.3 s, and a peak of about 300 MB more.
+    /// That happens once per plugin and engine when `cache_dir` is set.
+    pub inline: bool,
     /// Writes `/tmp/perf-PID.map` so that `perf record` names the functions of plugins
     /// compiled in this process (plugin authors profiling their parsers; load the plugin
     /// without a `cache_dir` so that its code is compiled, not mapped from the cache).
@@ -82,7 +91,8 @@ impl Default for RuntimeConfig {
             limits: Limits::default(),
             cache_dir: None,
             max_instances: 256,
-            keep_resident_bytes: 16 << 20,
+            keep_resident_bytes: 64 << 20,
+            inline: true,
             perf_map: false,
         }
     }
@@ -130,6 +140,9 @@ impl Runtime {
                     .max_core_instances_per_component(32)
                     .max_tables_per_component(8)
                     .linear_memory_keep_resident(config.keep_resident_bytes)
+                    // Reuse warm slots before cold ones: what a slot keeps resident then
+                    // stays bounded by the most instances that ever ran at once.
+                    .max_unused_warm_slots(0)
                     .table_keep_resident(1 << 20)
                     // Reset only the pages an instance dirtied (Linux 6.7+) instead of the
                     // whole resident prefix of its memory; elsewhere this is a no-op.
@@ -259,6 +272,9 @@ fn base_config(config: &RuntimeConfig) -> Config {
     cfg.epoch_interruption(true);
     cfg.consume_fuel(false);
     cfg.max_wasm_stack(1 << 20);
+    if config.inline {
+        cfg.compiler_inlining(wasmtime::Inlining::Yes);
+    }
     cfg
 }
 
