@@ -73,6 +73,11 @@ fn build_plugins(packages: &[&str], target_subdir: &str) -> Vec<(String, std::pa
         }
     }
     println!("cargo:rerun-if-changed={}", workspace.join("Cargo.lock").display());
+    // The wasm target's rustflags live there.
+    println!(
+        "cargo:rerun-if-changed={}",
+        workspace.join(".cargo").join("config.toml").display()
+    );
     println!("cargo:rerun-if-env-changed=NBFACTS_PLUGIN_TARGET_DIR");
     out
 }
