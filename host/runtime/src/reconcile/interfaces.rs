@@ -11,8 +11,8 @@ use nbfacts_sdk::{Interfaces, IpFamily};
 use serde_json::{Value, json};
 
 use super::{
-    ChangeSet, Context, EntryState, Operation, ReconcileError, fact_fields, id_of, is_owned,
-    owned_tags, set_field,
+    ChangeSet, Context, EntryState, IFACE_FIELDS, IP_FIELDS, Operation, ReconcileError,
+    fact_fields, id_of, is_owned, owned_tags, projection, set_field,
 };
 
 const IFACES: &str = "/api/dcim/interfaces/";
@@ -22,7 +22,10 @@ const IPS: &str = "/api/ipam/ip-addresses/";
 /// Builds the change set for the interfaces facts of one device.
 pub async fn reconcile(ctx: &Context, facts: &Interfaces) -> Result<ChangeSet, ReconcileError> {
     let mut set = ChangeSet::new(&ctx.device.name, "interfaces");
-    let device_q = [("device_id".to_string(), ctx.device.id.to_string())];
+    let device_q = [
+        ("device_id".to_string(), ctx.device.id.to_string()),
+        projection(IFACE_FIELDS),
+    ];
     let existing = ctx.netbox.list(IFACES, &device_q).await?;
     let by_name: HashMap<&str, &Value> = existing
         .iter()
@@ -246,7 +249,10 @@ pub async fn reconcile(ctx: &Context, facts: &Interfaces) -> Result<ChangeSet, R
     values.sort();
     values.dedup();
     // `list_any` makes no request for an empty list of values.
-    let ips = ctx.netbox.list_any(IPS, &[], "address", &values).await?;
+    let ips = ctx
+        .netbox
+        .list_any(IPS, &[projection(IP_FIELDS)], "address", &values)
+        .await?;
     let mut unknown = Vec::new();
     for addr in reported_ips {
         let cidr = format!("{}/{}", addr.address, addr.prefix_length);
@@ -337,8 +343,24 @@ pub async fn reconcile(ctx: &Context, facts: &Interfaces) -> Result<ChangeSet, R
         );
     }
 
-    // Stale: interfaces nbfacts created on this device that the device no longer reports.
-    for current in &existing {
+    // Stale: interfaces nbfacts created on this device that the device no longer reports,
+    // read again in full: a rollback recreates a deleted interface from what it was.
+    let stale: Vec<String> = existing
+        .iter()
+        .filter(|current| {
+            current
+                .get("name")
+                .and_then(Value::as_str)
+                .is_some_and(|name| {
+                    !reported.contains(name) && ctx.wants_interface(name) && is_owned(current)
+                })
+        })
+        .filter_map(id_of)
+        .map(|id| id.to_string())
+        .collect();
+    // `list_any` makes no request for an empty list of values.
+    let stale = ctx.netbox.list_any(IFACES, &[], "id", &stale).await?;
+    for current in &stale {
         let Some(name) = current.get("name").and_then(Value::as_str) else {
             continue;
         };

@@ -13,7 +13,8 @@ use nbfacts_sdk::LldpNeighbor;
 use serde_json::{Value, json};
 
 use super::{
-    ChangeSet, Context, EntryState, Operation, ReconcileError, fact_fields, id_of, owned_tags,
+    ChangeSet, Context, EntryState, IFACE_FIELDS, Operation, ReconcileError, fact_fields, id_of,
+    owned_tags, projection,
 };
 
 const DEVICES: &str = "/api/dcim/devices/";
@@ -53,7 +54,12 @@ pub async fn reconcile(ctx: &Context, facts: &[LldpNeighbor]) -> Result<ChangeSe
     candidates.dedup();
     let devices = ctx
         .netbox
-        .list_any(DEVICES, &[], "name", &candidates)
+        .list_any(
+            DEVICES,
+            &[projection(&["id", "name", "site"])],
+            "name",
+            &candidates,
+        )
         .await?;
     let mut device_ids: Vec<String> = devices
         .iter()
@@ -65,7 +71,12 @@ pub async fn reconcile(ctx: &Context, facts: &[LldpNeighbor]) -> Result<ChangeSe
     device_ids.dedup();
     let interfaces = ctx
         .netbox
-        .list_any(IFACES, &[], "device_id", &device_ids)
+        .list_any(
+            IFACES,
+            &[projection(IFACE_FIELDS)],
+            "device_id",
+            &device_ids,
+        )
         .await?;
     let iface = |device: u64, name: &str| -> Option<&Value> {
         interfaces.iter().find(|i| {

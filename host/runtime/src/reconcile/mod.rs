@@ -177,6 +177,46 @@ pub fn set_field(object: &mut Value, key: &str, value: Value) {
     }
 }
 
+/// A `fields` filter: NetBox serialises only these fields of each object. A full object costs
+/// NetBox several times the CPU of the few fields a reconciler compares (500 interfaces: 0.95 s
+/// in full, 0.11 s for `id,name`; nested and related fields such as `tags` cost the most), and
+/// NetBox's CPU is what bounds a fleet run. Reads whose objects may be deleted keep the full
+/// object for rollback and read it again in full (see `interfaces`).
+pub fn projection(fields: &[&str]) -> (String, String) {
+    ("fields".to_string(), fields.join(","))
+}
+
+// One projection per endpoint for every reconciler that reads it, so that concurrent reads
+// from different collectors still share requests (a projection is part of what a coalesced
+// read is keyed by).
+
+/// Interfaces: compared fields, ownership, MACs and VRF (`interfaces`); device, cable and
+/// link peers (`lldp`).
+pub const IFACE_FIELDS: &[&str] = &[
+    "id",
+    "name",
+    "device",
+    "description",
+    "enabled",
+    "mtu",
+    "tags",
+    "mac_addresses",
+    "primary_mac_address",
+    "vrf",
+    "cable",
+    "link_peers",
+];
+/// IP addresses: the address, its VRF and where it is assigned.
+pub const IP_FIELDS: &[&str] = &[
+    "id",
+    "address",
+    "vrf",
+    "assigned_object_type",
+    "assigned_object",
+];
+/// MAC addresses: ownership and the sighting custom fields.
+pub const MAC_FIELDS: &[&str] = &["id", "mac_address", "tags", "custom_fields"];
+
 /// `id` of a NetBox object.
 pub fn id_of(object: &Value) -> Option<u64> {
     object.get("id").and_then(Value::as_u64)

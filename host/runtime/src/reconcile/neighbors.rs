@@ -15,8 +15,8 @@ use std::net::IpAddr;
 use serde_json::{Value, json};
 
 use super::{
-    ChangeSet, Context, EntryState, Operation, ReconcileError, id_of, is_owned, owned_tags,
-    set_field,
+    ChangeSet, Context, EntryState, IP_FIELDS, MAC_FIELDS, Operation, ReconcileError, id_of,
+    is_owned, owned_tags, projection, set_field,
 };
 use crate::netbox::{CF_DISCOVERY_METHOD, CF_LAST_SEEN, CF_MAC_IPS, CF_SEEN_ON};
 
@@ -244,7 +244,10 @@ pub async fn reconcile(
     addresses.sort();
     addresses.dedup();
     // `list_any` makes no request for an empty list of values.
-    let existing = ctx.netbox.list_any(IPS, &[], "address", &addresses).await?;
+    let existing = ctx
+        .netbox
+        .list_any(IPS, &[projection(IP_FIELDS)], "address", &addresses)
+        .await?;
     for s in ips {
         let label = format!(
             "{} via {method} on {} {}",
@@ -334,9 +337,16 @@ pub async fn reconcile(
 /// (up to about 90 MACs); for bigger tables, the MACs seen on the device before (one request
 /// per thousand) and only the others by value.
 async fn existing_macs(ctx: &Context, macs: &[String]) -> Result<Vec<Value>, ReconcileError> {
-    if ctx.netbox.list_any_requests(MACS, &[], "mac_address", macs) <= 1 {
+    if ctx
+        .netbox
+        .list_any_requests(MACS, &[projection(MAC_FIELDS)], "mac_address", macs)
+        <= 1
+    {
         // `list_any` makes no request for an empty list of values.
-        return Ok(ctx.netbox.list_any(MACS, &[], "mac_address", macs).await?);
+        return Ok(ctx
+            .netbox
+            .list_any(MACS, &[projection(MAC_FIELDS)], "mac_address", macs)
+            .await?);
     }
     // `seen on` lists "<device> <interface>" places; the custom field's loose filter (as
     // `nbfacts netbox init` creates it) matches a part of it. With an exact filter this finds
@@ -345,7 +355,10 @@ async fn existing_macs(ctx: &Context, macs: &[String]) -> Result<Vec<Value>, Rec
         .netbox
         .list(
             MACS,
-            &[(format!("cf_{CF_SEEN_ON}"), format!("{} ", ctx.device.name))],
+            &[
+                (format!("cf_{CF_SEEN_ON}"), format!("{} ", ctx.device.name)),
+                projection(MAC_FIELDS),
+            ],
         )
         .await?;
     let has = |mac: &str| {
@@ -358,7 +371,7 @@ async fn existing_macs(ctx: &Context, macs: &[String]) -> Result<Vec<Value>, Rec
     let others: Vec<String> = macs.iter().filter(|m| !has(m)).cloned().collect();
     let mut out = ctx
         .netbox
-        .list_any(MACS, &[], "mac_address", &others)
+        .list_any(MACS, &[projection(MAC_FIELDS)], "mac_address", &others)
         .await?;
     out.extend(seen);
     Ok(out)
