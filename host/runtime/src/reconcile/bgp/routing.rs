@@ -142,8 +142,23 @@ pub(super) async fn routing_objects(
                     .is_none()
         })
     };
+    // The device's routers come first: that read is shared with other devices' reads, while
+    // the scope search is one request per device, and a device without routers has no scopes
+    // (a device's first BGP collection, and every device in a report on a new fleet).
+    let device_q = [("device_id".to_string(), ctx.device.id.to_string())];
+    let mut device_routers = None;
     if missing_scope(&existing) {
-        existing = existing_now(ctx).await?;
+        let routers = ctx.netbox.list(ROUTERS, &device_q).await?;
+        existing = if routers.is_empty() {
+            Existing {
+                routers: Vec::new(),
+                scopes: Vec::new(),
+                peers: Vec::new(),
+            }
+        } else {
+            existing_now(ctx).await?
+        };
+        device_routers = Some(routers);
     }
     // A router without scopes is not among the scopes' routers: read the device's routers
     // before concluding one is missing.
@@ -151,8 +166,11 @@ pub(super) async fn routing_objects(
         .iter()
         .any(|s| s.local_as > 0 && existing.router(s.local_as).is_none())
     {
-        let device_q = [("device_id".to_string(), ctx.device.id.to_string())];
-        for r in ctx.netbox.list(ROUTERS, &device_q).await? {
+        let routers = match device_routers {
+            Some(routers) => routers,
+            None => ctx.netbox.list(ROUTERS, &device_q).await?,
+        };
+        for r in routers {
             if !existing.routers.iter().any(|x| id_of(x) == id_of(&r)) {
                 existing.routers.push(r);
             }
