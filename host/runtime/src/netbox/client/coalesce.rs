@@ -44,7 +44,9 @@ pub(super) enum Match {
 }
 
 /// The filters whose results say which value they matched: (endpoint, filter key) → match.
-/// Only NetBox's own models, whose filter semantics are known; plugin endpoints pass through.
+/// NetBox's own models, whose filter semantics are known, and netbox-routing's BGP routers by
+/// device (a device filter like NetBox's own: values OR'ed, 400 for a device that does not
+/// exist, checked against netbox-routing 0.5.1); other plugin endpoints pass through.
 pub(super) fn rule(path: &str, key: &str) -> Option<Match> {
     Some(match (path, key) {
         ("/api/dcim/interfaces/", "device_id") => Match::Number("/device/id"),
@@ -55,6 +57,7 @@ pub(super) fn rule(path: &str, key: &str) -> Option<Match> {
         ("/api/dcim/mac-addresses/", "mac_address") => Match::Mac,
         ("/api/ipam/asns/", "asn") => Match::Number("/asn"),
         ("/api/ipam/vrfs/", "name") => Match::Text("/name"),
+        ("/api/plugins/routing/bgp/router/", "device_id") => Match::Number("/assigned_object/id"),
         _ => return None,
     })
 }
