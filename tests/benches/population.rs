@@ -94,10 +94,11 @@ async fn main() {
         ("bulk (250 per request)", 250),
         ("one request per object", 1),
     ];
-    for (label, batch) in modes.into_iter().take(if bulk_only { 1 } else { 2 }) {
+    // One apply job over the fleet: the job, its wall time, NetBox reads and write requests.
+    let apply = async |name: &str, batch: usize| {
         let before = nb.counts();
         let t = Instant::now();
-        let mut job = Job::new("population", Mode::Apply);
+        let mut job = Job::new(name, Mode::Apply);
         job::run(
             &mut job,
             &registry,
@@ -107,37 +108,25 @@ async fn main() {
             &RunSpec::new(COLLECTORS),
         )
         .await;
-        let wall = t.elapsed();
         let after = nb.counts();
+        let reads = after.reads - before.reads;
+        (job, t.elapsed(), reads, after.writes - before.writes)
+    };
+    for (label, batch) in modes.into_iter().take(if bulk_only { 1 } else { 2 }) {
+        let (mut job, wall, reads, writes) = apply("population", batch).await;
         let objects = job.writes();
-        let writes = after.writes - before.writes;
         println!(
-            "{label}: {devices} devices, {objects} objects written with {writes} write requests ({:.1} objects per request) and {} reads in {:.1} s; {} collections failed",
+            "{label}: {devices} devices, {objects} objects written with {writes} write requests ({:.1} objects per request) and {reads} reads in {:.1} s; {} collections failed",
             objects as f64 / writes.max(1) as f64,
-            after.reads - before.reads,
             wall.as_secs_f64(),
             job.results.iter().filter(|r| !r.ok()).count()
         );
         figures.push(wall.as_secs_f64());
         if batch > 1 {
-            let before = nb.counts();
-            let t = Instant::now();
-            let mut rerun = Job::new("population rerun", Mode::Apply);
-            job::run(
-                &mut rerun,
-                &registry,
-                &connector,
-                &Sink::new(nb.clone(), nb.clone()).with_batch(batch),
-                &targets,
-                &RunSpec::new(COLLECTORS),
-            )
-            .await;
-            let after = nb.counts();
+            let (mut rerun, wall, reads, writes) = apply("population rerun", batch).await;
             println!(
-                "rerun on unchanged devices: {} reads, {} writes in {:.1} s",
-                after.reads - before.reads,
-                after.writes - before.writes,
-                t.elapsed().as_secs_f64()
+                "rerun on unchanged devices: {reads} reads, {writes} writes in {:.1} s",
+                wall.as_secs_f64()
             );
             // Its own writes (last-seen refreshes, if any) are undone with the first run's.
             let report = job::rollback(&nb, &mut rerun).await.unwrap();
