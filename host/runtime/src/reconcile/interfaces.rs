@@ -344,29 +344,29 @@ pub async fn reconcile(ctx: &Context, facts: &Interfaces) -> Result<ChangeSet, R
     }
 
     // Stale: interfaces nbfacts created on this device that the device no longer reports,
-    // read again in full: a rollback recreates a deleted interface from what it was.
+    // read again in full (a rollback recreates a deleted interface from what it was), and
+    // checked again on what that read found.
+    let is_stale = |current: &Value| {
+        current
+            .get("name")
+            .and_then(Value::as_str)
+            .is_some_and(|name| {
+                !reported.contains(name) && ctx.wants_interface(name) && is_owned(current)
+            })
+    };
     let stale: Vec<String> = existing
         .iter()
-        .filter(|current| {
-            current
-                .get("name")
-                .and_then(Value::as_str)
-                .is_some_and(|name| {
-                    !reported.contains(name) && ctx.wants_interface(name) && is_owned(current)
-                })
-        })
+        .filter(|current| is_stale(current))
         .filter_map(id_of)
         .map(|id| id.to_string())
         .collect();
     // `list_any` makes no request for an empty list of values.
     let stale = ctx.netbox.list_any(IFACES, &[], "id", &stale).await?;
-    for current in &stale {
-        let Some(name) = current.get("name").and_then(Value::as_str) else {
-            continue;
-        };
-        if reported.contains(name) || !ctx.wants_interface(name) || !is_owned(current) {
-            continue;
-        }
+    for current in stale.iter().filter(|current| is_stale(current)) {
+        let name = current
+            .get("name")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
         if let Some(id) = id_of(current) {
             set.push(
                 EntryState::Stale,

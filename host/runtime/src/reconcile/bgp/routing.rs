@@ -150,11 +150,7 @@ pub(super) async fn routing_objects(
     if missing_scope(&existing) {
         let routers = ctx.netbox.list(ROUTERS, &device_q).await?;
         existing = if routers.is_empty() {
-            Existing {
-                routers: Vec::new(),
-                scopes: Vec::new(),
-                peers: Vec::new(),
-            }
+            Existing::default()
         } else {
             existing_now(ctx).await?
         };
