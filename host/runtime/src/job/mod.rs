@@ -389,6 +389,8 @@ pub struct Sink {
     pub writer: NetBox,
     write_lock: Arc<tokio::sync::Mutex<()>>,
     cache: Arc<reconcile::RunCache>,
+    /// Other devices of the run reconcile at the same time (see [`Context::shared_reads`]).
+    shared_reads: bool,
     batch: usize,
     store: Option<Store>,
     spill: Option<Spill>,
@@ -402,6 +404,7 @@ impl Sink {
             writer,
             write_lock: Arc::default(),
             cache: Arc::default(),
+            shared_reads: false,
             batch: 250,
             store: None,
             spill: None,
@@ -532,18 +535,20 @@ pub async fn run(
         passes.push(later);
     }
     let mut by_device: Vec<Vec<CollectionResult>> = vec![Vec::new(); targets.len()];
-    let (spilling, writer) = match &sink.store {
+    let (spill, writer) = match &sink.store {
         Some(store) => {
             let (spill, writer) = Spill::start(store.clone(), job.id);
-            let sink = Sink {
-                spill: Some(spill),
-                ..sink.clone()
-            };
-            (Some(sink), Some(writer))
+            (Some(spill), Some(writer))
         }
         None => (None, None),
     };
-    let sink = spilling.as_ref().unwrap_or(sink);
+    let run_sink = Sink {
+        spill,
+        // Report mode reconciles devices at the same time (see [`Sink`]).
+        shared_reads: job.mode == Mode::Report && targets.len() > 1 && spec.concurrency > 1,
+        ..sink.clone()
+    };
+    let sink = &run_sink;
     for collectors in passes.into_iter().filter(|p| !p.is_empty()) {
         let pass = RunSpec {
             collectors,
@@ -573,7 +578,7 @@ pub async fn run(
         }
     }
     // Every sender gone, the writer stores what is left and ends.
-    drop(spilling);
+    drop(run_sink);
     let unstored = match writer {
         Some(writer) => writer
             .await
@@ -730,7 +735,8 @@ pub async fn run_device(
         target.clone(),
         spec.interface_filter.clone(),
     )
-    .with_cache(sink.cache.clone());
+    .with_cache(sink.cache.clone())
+    .with_shared_reads(sink.shared_reads);
     let mut results = Vec::new();
     for collector in &spec.collectors {
         let mut result = blank(collector);

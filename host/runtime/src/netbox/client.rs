@@ -672,6 +672,11 @@ impl NetBox {
         }
     }
 
+    /// Whether concurrent reads share requests (see [`NetBoxConfig::coalesce`]).
+    pub fn coalesces(&self) -> bool {
+        self.config.coalesce
+    }
+
     /// How many requests [`NetBox::list_any`] makes for these values (pages aside).
     pub fn list_any_requests(
         &self,

@@ -161,11 +161,12 @@ pub async fn reconcile(
         );
     }
     if !missing.is_empty() {
-        let rirs = ctx
-            .netbox
-            .list(RIRS, &[("slug".into(), policy.rir.clone())])
+        // Shared reads mean a report, which creates nothing: the answer holds for the run.
+        let rir_exists = ctx
+            .cache
+            .rir_exists(&ctx.netbox, &policy.rir, ctx.shared_reads)
             .await?;
-        let rir_ok = if rirs.is_empty() {
+        let rir_ok = if !rir_exists {
             if policy.create_rir {
                 set.push(
                     EntryState::New,

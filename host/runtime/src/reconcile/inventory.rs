@@ -7,9 +7,11 @@ use std::collections::HashMap;
 use nbfacts_sdk::Inventory;
 use serde_json::{Value, json};
 
+use crate::netbox::NetBoxError;
+
 use super::{
-    ChangeSet, Context, EntryState, Operation, ReconcileError, id_of, is_owned, owned_tags,
-    set_field,
+    ChangeSet, Context, DEVICE_FIELDS, EntryState, Operation, ReconcileError, id_of, is_owned,
+    owned_tags, projection, set_field,
 };
 
 const DEVICES: &str = "/api/dcim/devices/";
@@ -19,10 +21,26 @@ const JOURNAL: &str = "/api/extras/journal-entries/";
 /// Builds the change set for the inventory facts of one device.
 pub async fn reconcile(ctx: &Context, facts: &Inventory) -> Result<ChangeSet, ReconcileError> {
     let mut set = ChangeSet::new(&ctx.device.name, "inventory");
-    let device = ctx
+    // A list read by id with a projection, not the device's own URL: other devices' reads
+    // share its request, and NetBox does not render the device's config context.
+    let devices = ctx
         .netbox
-        .get(&format!("{DEVICES}{}/", ctx.device.id), &[])
+        .list(
+            DEVICES,
+            &[
+                ("id".to_string(), ctx.device.id.to_string()),
+                projection(DEVICE_FIELDS),
+            ],
+        )
         .await?;
+    let Some(device) = devices.iter().find(|d| id_of(d) == Some(ctx.device.id)) else {
+        return Err(ReconcileError::NetBox(NetBoxError::Status {
+            method: "GET".into(),
+            path: format!("{DEVICES}?id={}", ctx.device.id),
+            status: 404,
+            message: format!("device {} is no longer in NetBox", ctx.device.name),
+        }));
+    };
     let serial = facts.facts.serial_number.trim();
     let current = device.get("serial").and_then(Value::as_str).unwrap_or("");
     let label = format!("serial of {}", ctx.device.name);

@@ -13,8 +13,8 @@ use nbfacts_sdk::LldpNeighbor;
 use serde_json::{Value, json};
 
 use super::{
-    ChangeSet, Context, EntryState, IFACE_FIELDS, Operation, ReconcileError, fact_fields, id_of,
-    owned_tags, projection,
+    ChangeSet, Context, DEVICE_FIELDS, EntryState, IFACE_FIELDS, Operation, ReconcileError,
+    fact_fields, id_of, owned_tags, projection,
 };
 
 const DEVICES: &str = "/api/dcim/devices/";
@@ -54,12 +54,7 @@ pub async fn reconcile(ctx: &Context, facts: &[LldpNeighbor]) -> Result<ChangeSe
     candidates.dedup();
     let devices = ctx
         .netbox
-        .list_any(
-            DEVICES,
-            &[projection(&["id", "name", "site"])],
-            "name",
-            &candidates,
-        )
+        .list_any(DEVICES, &[projection(DEVICE_FIELDS)], "name", &candidates)
         .await?;
     let mut device_ids: Vec<String> = devices
         .iter()

@@ -40,6 +40,11 @@ pub struct Context {
     pub now: String,
     /// NetBox state shared by every device of a run (read once per run).
     pub cache: std::sync::Arc<RunCache>,
+    /// Other devices reconcile at the same time, so reads by value share requests with theirs
+    /// (see [`NetBox::list`]); a reconciler then prefers those to a read of its own that is
+    /// cheaper only for a device reconciled alone. Only a report over several devices does
+    /// this, so it also means that nothing is written during the run.
+    pub shared_reads: bool,
 }
 
 /// NetBox reads that do not depend on the device, made once per run: the prefix list (ARP,
@@ -53,6 +58,8 @@ pub struct Context {
 pub struct RunCache {
     prefixes: tokio::sync::OnceCell<std::sync::Arc<Vec<Value>>>,
     bgp_scopes: tokio::sync::OnceCell<std::sync::Arc<Vec<Value>>>,
+    /// RIR slug → whether it exists, as far as the run knows.
+    rirs: std::sync::Mutex<std::collections::HashMap<String, bool>>,
 }
 
 impl RunCache {
@@ -88,6 +95,31 @@ impl RunCache {
             .await
             .cloned()
     }
+
+    /// Whether the RIR `slug` exists. The run remembers an RIR it found. It remembers one it
+    /// did not find only when `nothing_created` (a report): elsewhere the first device that
+    /// needs the RIR creates it, and the next one must find it.
+    pub async fn rir_exists(
+        &self,
+        netbox: &NetBox,
+        slug: &str,
+        nothing_created: bool,
+    ) -> Result<bool, NetBoxError> {
+        let known = self.rirs.lock().ok().and_then(|m| m.get(slug).copied());
+        if let Some(exists) = known {
+            return Ok(exists);
+        }
+        let exists = !netbox
+            .list("/api/ipam/rirs/", &[("slug".into(), slug.to_string())])
+            .await?
+            .is_empty();
+        if (exists || nothing_created)
+            && let Ok(mut m) = self.rirs.lock()
+        {
+            m.insert(slug.to_string(), exists);
+        }
+        Ok(exists)
+    }
 }
 
 impl Context {
@@ -99,6 +131,7 @@ impl Context {
             interface_filter,
             now: rfc3339(SystemTime::now()),
             cache: std::sync::Arc::default(),
+            shared_reads: false,
         }
     }
 
@@ -106,6 +139,13 @@ impl Context {
     #[must_use]
     pub fn with_cache(mut self, cache: std::sync::Arc<RunCache>) -> Self {
         self.cache = cache;
+        self
+    }
+
+    /// Sets [`Context::shared_reads`].
+    #[must_use]
+    pub fn with_shared_reads(mut self, shared: bool) -> Self {
+        self.shared_reads = shared;
         self
     }
 
@@ -216,6 +256,9 @@ pub const IP_FIELDS: &[&str] = &[
 ];
 /// MAC addresses: ownership and the sighting custom fields.
 pub const MAC_FIELDS: &[&str] = &["id", "mac_address", "tags", "custom_fields"];
+
+/// Devices: name and site (`lldp`, by name), serial number (`inventory`, by id).
+pub const DEVICE_FIELDS: &[&str] = &["id", "name", "site", "serial"];
 
 /// `id` of a NetBox object.
 pub fn id_of(object: &Value) -> Option<u64> {

@@ -57,6 +57,7 @@ pub(super) fn rule(path: &str, key: &str) -> Option<Match> {
         ("/api/dcim/mac-addresses/", "mac_address") => Match::Mac,
         ("/api/ipam/asns/", "asn") => Match::Number("/asn"),
         ("/api/ipam/vrfs/", "name") => Match::Text("/name"),
+        ("/api/ipam/rirs/", "slug") => Match::Text("/slug"),
         ("/api/plugins/routing/bgp/router/", "device_id") => Match::Number("/assigned_object/id"),
         _ => return None,
     })
