@@ -20,9 +20,8 @@
 //! device. Needs the local NetBox (`scripts/netbox up`; `set -a; eval "$(scripts/netbox
 //! env)"; set +a`). `--no-coalesce` turns off the client's read coalescing, for comparison.
 //! Concurrency trades memory for NetBox requests (fewer devices at once share fewer reads):
-//! measured on 2 cores, 64 at a time took 206 s at 162 MiB and 7.75 reads per device, 128
-//! took 179 s at 285 MiB and 6.94 reads; 256 only held more in memory, since NetBox's CPU
-//! bounds the run from about 128 on.
+//! measured on 2 cores, 64 at a time took 75 s at 200 MiB and 1.93 reads per device, 96 took
+//! 65 s at 258 MiB and 1.46 reads, 128 took 59 s at 313 MiB and 1.10 reads.
 //!
 //! ```sh
 //! cargo bench -p nbfacts-devsim --bench fleet                # quick: 16 devices

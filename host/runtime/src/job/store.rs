@@ -195,9 +195,19 @@ impl Store {
         &self,
         f: impl FnOnce(&redb::WriteTransaction) -> Result<T, redb::Error>,
     ) -> Result<T, StoreError> {
+        self.write_with(redb::Durability::Immediate, f)
+    }
+
+    fn write_with<T>(
+        &self,
+        durability: redb::Durability,
+        f: impl FnOnce(&redb::WriteTransaction) -> Result<T, redb::Error>,
+    ) -> Result<T, StoreError> {
         let slot = self.db()?;
         let db = slot.get(&self.path)?;
-        let txn = db.begin_write().map_err(|e| self.db_error(e))?;
+        let mut txn = db.begin_write().map_err(|e| self.db_error(e))?;
+        txn.set_durability(durability)
+            .map_err(|e| self.db_error(e))?;
         let value = f(&txn).map_err(|e| self.db_error(e))?;
         txn.commit().map_err(|e| self.db_error(e))?;
         Ok(value)
@@ -318,12 +328,18 @@ impl Store {
     }
 
     /// Stores change sets of job `job` (device, collector, JSON) in one transaction.
+    ///
+    /// The transaction is not flushed to disk: the job's record, saved when the run ends, is,
+    /// and that makes these durable too (so does closing the store). A run that dies first
+    /// loses them, but its job record still says "running" then, never "completed" without
+    /// them. A fleet report of 1,000 devices took 59 s so, 61–70 s with each 32 MiB transaction
+    /// flushed, and 144 s with 8 MiB ones.
     pub(crate) fn put_changesets(
         &self,
         job: u64,
         sets: &[(String, String, Vec<u8>)],
     ) -> Result<(), StoreError> {
-        self.write(|txn| {
+        self.write_with(redb::Durability::None, |txn| {
             let mut table = txn.open_table(CHANGESETS)?;
             for (device, collector, bytes) in sets {
                 table.insert((job, device.as_str(), collector.as_str()), bytes.as_slice())?;
