@@ -20,8 +20,8 @@
 //! device. Needs the local NetBox (`scripts/netbox up`; `set -a; eval "$(scripts/netbox
 //! env)"; set +a`). `--no-coalesce` turns off the client's read coalescing, for comparison.
 //! Concurrency trades memory for NetBox requests (fewer devices at once share fewer reads):
-//! measured on 2 cores, 64 at a time took 75 s at 200 MiB and 1.93 reads per device, 96 took
-//! 65 s at 258 MiB and 1.46 reads, 128 took 59 s at 313 MiB and 1.10 reads.
+//! measured on 2 cores, 64 at a time took 61 s at 143 MiB and 1.10 reads per device, 128 took
+//! 36–39 s at 211–236 MiB and 0.55–0.62 reads.
 //!
 //! ```sh
 //! cargo bench -p nbfacts-devsim --bench fleet                # quick: 16 devices

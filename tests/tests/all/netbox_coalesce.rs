@@ -3,7 +3,10 @@
 //! read returns alone through a client that does not coalesce, with fewer requests. Reads
 //! only what NetBox already holds; writes nothing.
 
-use nbfacts_host::netbox::{NetBox, NetBoxConfig, Secret};
+use nbfacts_host::netbox::{
+    AddressPreference, DeviceFilter, NetBox, NetBoxConfig, PlatformMap, Secret, resolve_targets,
+};
+use nbfacts_host::reconcile::{Context, ips_by_host};
 use serde_json::Value;
 
 use super::netbox::netbox;
@@ -118,4 +121,53 @@ async fn netbox_coalesced_reads_match_reads_alone() {
         reads.len()
     );
     assert!(requests < reads.len() as u64, "{requests} requests");
+}
+
+/// A report over many devices finds IP addresses through an index of the address table it
+/// reads once; what it finds is what reads by value find, for hosts NetBox has (under any
+/// mask) and hosts it does not.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs a running NetBox: scripts/netbox up"]
+async fn netbox_report_address_index_matches_reads_by_value() {
+    let nb = netbox();
+    let name = sample(&nb, "/api/dcim/devices/", "/name", 1).await;
+    let filter = DeviceFilter {
+        devices: name,
+        ..DeviceFilter::default()
+    };
+    let target = resolve_targets(
+        &nb,
+        &filter,
+        &PlatformMap::default(),
+        AddressPreference::Primary,
+    )
+    .await
+    .unwrap()
+    .remove(0);
+    let alone = Context::new(plain(), target.clone(), None);
+    // One run of many devices: they share the index (and the reads by id).
+    let report = Context::new(nb.clone(), target, None).with_run(true, 1_000);
+    let addresses = sample(&nb, "/api/ipam/ip-addresses/", "/address", 60).await;
+    assert!(addresses.len() >= 10, "NetBox holds too little to compare");
+    let mut reads: Vec<Vec<String>> = addresses
+        .chunks(6)
+        .map(|chunk| {
+            chunk
+                .iter()
+                .map(|a| a.split('/').next().unwrap().to_string())
+                .chain(["192.0.2.250".to_string(), "2001:db8::fa".to_string()])
+                .collect()
+        })
+        .collect();
+    reads.push(vec!["198.51.100.77".to_string()]);
+    for hosts in &reads {
+        let want = ips_by_host(&alone, hosts).await.unwrap();
+        let before = nb.counts().reads;
+        let got = ips_by_host(&report, hosts).await.unwrap();
+        assert_eq!(ids(&got), ids(&want), "{hosts:?}");
+        // After the index is read, at most the matching objects are read (by id).
+        if hosts != reads.first().unwrap() {
+            assert!(nb.counts().reads - before <= 1, "{hosts:?}");
+        }
+    }
 }

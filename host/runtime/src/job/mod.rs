@@ -391,6 +391,8 @@ pub struct Sink {
     cache: Arc<reconcile::RunCache>,
     /// Other devices of the run reconcile at the same time (see [`Context::shared_reads`]).
     shared_reads: bool,
+    /// Devices in the run.
+    run_devices: usize,
     batch: usize,
     store: Option<Store>,
     spill: Option<Spill>,
@@ -405,6 +407,7 @@ impl Sink {
             write_lock: Arc::default(),
             cache: Arc::default(),
             shared_reads: false,
+            run_devices: 1,
             batch: 250,
             store: None,
             spill: None,
@@ -449,7 +452,7 @@ impl Spill {
     /// returns the sets it could not store, with the error.
     fn start(store: Store, job: u64) -> (Self, tokio::task::JoinHandle<Unstored>) {
         // A bounded queue: reconciling waits for the disk rather than piling sets up.
-        let (tx, mut rx) = tokio::sync::mpsc::channel::<Spilled>(64);
+        let (tx, mut rx) = tokio::sync::mpsc::channel::<Spilled>(16);
         let writer = tokio::task::spawn_blocking(move || {
             let mut failed = Vec::new();
             let mut error = None;
@@ -546,6 +549,7 @@ pub async fn run(
         spill,
         // Report mode reconciles devices at the same time (see [`Sink`]).
         shared_reads: job.mode == Mode::Report && targets.len() > 1 && spec.concurrency > 1,
+        run_devices: targets.len(),
         ..sink.clone()
     };
     let sink = &run_sink;
@@ -736,7 +740,7 @@ pub async fn run_device(
         spec.interface_filter.clone(),
     )
     .with_cache(sink.cache.clone())
-    .with_shared_reads(sink.shared_reads);
+    .with_run(sink.shared_reads, sink.run_devices);
     let mut results = Vec::new();
     for collector in &spec.collectors {
         let mut result = blank(collector);

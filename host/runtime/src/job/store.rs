@@ -96,7 +96,7 @@ const IDLE_CLOSE: std::time::Duration = std::time::Duration::from_millis(100);
 /// sets, at most 32 MiB of them per transaction) and read one record at a time, so a cache
 /// that holds one transaction's pages is enough; with the default, storing a thousand
 /// devices' change sets kept most of them in memory.
-const CACHE_BYTES: usize = 64 << 20;
+const CACHE_BYTES: usize = 16 << 20;
 
 /// How long an operation waits for another process to release the store.
 pub const LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(30);

@@ -22,8 +22,8 @@ use nbfacts_sdk::{Bgp, BgpInstance};
 use serde_json::{Value, json};
 
 use super::{
-    ChangeSet, Context, EntryState, IP_FIELDS, Operation, ReconcileError, fact_fields, id_of,
-    owned_tags, projection, set_field,
+    ChangeSet, Context, EntryState, Operation, ReconcileError, fact_fields, id_of, ips_by_host,
+    owned_tags, set_field,
 };
 
 const ASNS: &str = "/api/ipam/asns/";
@@ -253,10 +253,7 @@ pub async fn reconcile(
         .iter()
         .map(|(_, p)| p.remote_address.clone())
         .collect();
-    let existing_ips = ctx
-        .netbox
-        .list_any(IPS, &[projection(IP_FIELDS)], "address", &addresses)
-        .await?;
+    let existing_ips = ips_by_host(ctx, &addresses).await?;
     // VRF name → id: as the device's BGP scopes and the peer addresses name them, else read.
     let mut vrf_ids = existing_routing
         .as_ref()

@@ -11,8 +11,8 @@ use nbfacts_sdk::{Interfaces, IpFamily};
 use serde_json::{Value, json};
 
 use super::{
-    ChangeSet, Context, EntryState, IFACE_FIELDS, IP_FIELDS, Operation, ReconcileError,
-    fact_fields, id_of, is_owned, owned_tags, projection, set_field,
+    ChangeSet, Context, EntryState, IFACE_FIELDS, Operation, ReconcileError, fact_fields, id_of,
+    ips_by_host, is_owned, owned_tags, projection, set_field,
 };
 
 const IFACES: &str = "/api/dcim/interfaces/";
@@ -249,10 +249,7 @@ pub async fn reconcile(ctx: &Context, facts: &Interfaces) -> Result<ChangeSet, R
     values.sort();
     values.dedup();
     // `list_any` makes no request for an empty list of values.
-    let ips = ctx
-        .netbox
-        .list_any(IPS, &[projection(IP_FIELDS)], "address", &values)
-        .await?;
+    let ips = ips_by_host(ctx, &values).await?;
     let mut unknown = Vec::new();
     for addr in reported_ips {
         let cidr = format!("{}/{}", addr.address, addr.prefix_length);

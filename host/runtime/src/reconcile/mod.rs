@@ -45,6 +45,8 @@ pub struct Context {
     /// cheaper only for a device reconciled alone. Only a report over several devices does
     /// this, so it also means that nothing is written during the run.
     pub shared_reads: bool,
+    /// How many devices the run reconciles (1 for a device on its own).
+    pub run_devices: usize,
 }
 
 /// NetBox reads that do not depend on the device, made once per run: the prefix list (ARP,
@@ -60,7 +62,17 @@ pub struct RunCache {
     bgp_scopes: tokio::sync::OnceCell<std::sync::Arc<Vec<Value>>>,
     /// RIR slug → whether it exists, as far as the run knows.
     rirs: std::sync::Mutex<std::collections::HashMap<String, bool>>,
+    /// The IP address table by host part, when a report indexes it (see [`ips_by_host`]).
+    ip_hosts: tokio::sync::OnceCell<Option<std::sync::Arc<IpIndex>>>,
 }
+
+/// Host part of an address → ids of the NetBox IP addresses with it (any mask, any VRF).
+type IpIndex = std::collections::HashMap<std::net::IpAddr, Vec<u64>>;
+
+/// Rows of the IP address table a report indexes per device it reconciles (see
+/// [`ips_by_host`]): a `fields=id,address` row costs NetBox about 0.7 ms, a read by value
+/// about 40–60 ms, and a device reads about half a request's worth of addresses by value.
+const IP_INDEX_ROWS_PER_DEVICE: u64 = 25;
 
 impl RunCache {
     /// Every NetBox prefix.
@@ -91,6 +103,43 @@ impl RunCache {
                     .list("/api/plugins/routing/bgp/scope/", &[])
                     .await
                     .map(std::sync::Arc::new)
+            })
+            .await
+            .cloned()
+    }
+
+    /// The IP address table by host part, read once (`fields=id,address`) if it has at most
+    /// `max_rows` addresses; `None` if it has more.
+    async fn ip_hosts(
+        &self,
+        netbox: &NetBox,
+        max_rows: u64,
+    ) -> Result<Option<std::sync::Arc<IpIndex>>, NetBoxError> {
+        self.ip_hosts
+            .get_or_try_init(|| async {
+                let count = netbox
+                    .get(
+                        IPS,
+                        &[
+                            ("fields".to_string(), "id".to_string()),
+                            ("limit".to_string(), "1".to_string()),
+                        ],
+                    )
+                    .await?
+                    .get("count")
+                    .and_then(Value::as_u64)
+                    .unwrap_or(u64::MAX);
+                if count > max_rows {
+                    return Ok(None);
+                }
+                let rows = netbox.list(IPS, &[projection(&["id", "address"])]).await?;
+                let mut index = IpIndex::new();
+                for row in &rows {
+                    if let (Some(host), Some(id)) = (host_of(row), id_of(row)) {
+                        index.entry(host).or_default().push(id);
+                    }
+                }
+                Ok(Some(std::sync::Arc::new(index)))
             })
             .await
             .cloned()
@@ -132,6 +181,7 @@ impl Context {
             now: rfc3339(SystemTime::now()),
             cache: std::sync::Arc::default(),
             shared_reads: false,
+            run_devices: 1,
         }
     }
 
@@ -142,10 +192,11 @@ impl Context {
         self
     }
 
-    /// Sets [`Context::shared_reads`].
+    /// Sets [`Context::shared_reads`] and [`Context::run_devices`].
     #[must_use]
-    pub fn with_shared_reads(mut self, shared: bool) -> Self {
-        self.shared_reads = shared;
+    pub fn with_run(mut self, shared_reads: bool, devices: usize) -> Self {
+        self.shared_reads = shared_reads;
+        self.run_devices = devices.max(1);
         self
     }
 
@@ -155,6 +206,57 @@ impl Context {
             .as_ref()
             .is_none_or(|re| re.is_match(name))
     }
+}
+
+/// IP address objects (read with [`IP_FIELDS`]).
+const IPS: &str = "/api/ipam/ip-addresses/";
+
+/// The host part of an IP address object's `address` (`10.0.0.1/31` → `10.0.0.1`).
+fn host_of(ip: &Value) -> Option<std::net::IpAddr> {
+    let address = ip.get("address")?.as_str()?;
+    address.split('/').next()?.parse().ok()
+}
+
+/// The NetBox IP addresses (with [`IP_FIELDS`]) whose host part is one of `hosts`, whatever
+/// their mask and VRF: NetBox's `address` filter for values without a mask.
+///
+/// A report over many devices (see [`Context::shared_reads`]) whose IP address table is small
+/// for the run (at most [`IP_INDEX_ROWS_PER_DEVICE`] rows per device) reads the table's
+/// addresses once and then only the matching objects, by id; a fleet report of 1,000
+/// devices made 425 reads by value otherwise. Every other case reads by value.
+pub async fn ips_by_host(ctx: &Context, hosts: &[String]) -> Result<Vec<Value>, ReconcileError> {
+    let parsed: Option<std::collections::HashSet<std::net::IpAddr>> =
+        hosts.iter().map(|h| h.parse().ok()).collect();
+    if ctx.shared_reads
+        && let Some(wanted) = parsed
+    {
+        let max_rows = IP_INDEX_ROWS_PER_DEVICE.saturating_mul(ctx.run_devices as u64);
+        if let Some(index) = ctx.cache.ip_hosts(&ctx.netbox, max_rows).await? {
+            let mut ids: Vec<u64> = wanted
+                .iter()
+                .filter_map(|h| index.get(h))
+                .flatten()
+                .copied()
+                .collect();
+            ids.sort_unstable();
+            ids.dedup();
+            let ids: Vec<String> = ids.iter().map(u64::to_string).collect();
+            // `list_any` makes no request for an empty list of values.
+            let found = ctx
+                .netbox
+                .list_any(IPS, &[projection(IP_FIELDS)], "id", &ids)
+                .await?;
+            // An address changed since the index was read counts as it is now.
+            return Ok(found
+                .into_iter()
+                .filter(|ip| host_of(ip).is_some_and(|h| wanted.contains(&h)))
+                .collect());
+        }
+    }
+    Ok(ctx
+        .netbox
+        .list_any(IPS, &[projection(IP_FIELDS)], "address", hosts)
+        .await?)
 }
 
 /// A reconciler could not read NetBox.

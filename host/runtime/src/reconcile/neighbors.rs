@@ -15,7 +15,7 @@ use std::net::IpAddr;
 use serde_json::{Value, json};
 
 use super::{
-    ChangeSet, Context, EntryState, IP_FIELDS, MAC_FIELDS, Operation, ReconcileError, id_of,
+    ChangeSet, Context, EntryState, MAC_FIELDS, Operation, ReconcileError, id_of, ips_by_host,
     is_owned, owned_tags, projection, set_field,
 };
 use crate::netbox::{CF_DISCOVERY_METHOD, CF_LAST_SEEN, CF_MAC_IPS, CF_SEEN_ON};
@@ -244,10 +244,7 @@ pub async fn reconcile(
     addresses.sort();
     addresses.dedup();
     // `list_any` makes no request for an empty list of values.
-    let existing = ctx
-        .netbox
-        .list_any(IPS, &[projection(IP_FIELDS)], "address", &addresses)
-        .await?;
+    let existing = ips_by_host(ctx, &addresses).await?;
     for s in ips {
         let label = format!(
             "{} via {method} on {} {}",

@@ -54,6 +54,7 @@ pub(super) fn rule(path: &str, key: &str) -> Option<Match> {
         ("/api/dcim/devices/", "name") => Match::Text("/name"),
         ("/api/dcim/devices/", "id") => Match::Number("/id"),
         ("/api/ipam/ip-addresses/", "address") => Match::Address,
+        ("/api/ipam/ip-addresses/", "id") => Match::Number("/id"),
         ("/api/dcim/mac-addresses/", "mac_address") => Match::Mac,
         ("/api/ipam/asns/", "asn") => Match::Number("/asn"),
         ("/api/ipam/vrfs/", "name") => Match::Text("/name"),
