@@ -93,9 +93,10 @@ impl Slot {
 const IDLE_CLOSE: std::time::Duration = std::time::Duration::from_millis(100);
 
 /// redb's page cache (its default is 1 GiB). The store is written in bursts (a run's change
-/// sets, at most 32 MiB of them per transaction) and read one record at a time, so a cache
-/// that holds one transaction's pages is enough; with the default, storing a thousand
-/// devices' change sets kept most of them in memory.
+/// sets, up to 32 MiB per transaction) and read one record at a time, so a small cache costs
+/// little time; with the default, storing a thousand devices' change sets kept most of them
+/// in memory. 16 MiB together with a spill queue of 16 change sets took a fleet report's host
+/// peak RSS from 313 to 268 MiB at the same wall time (64 MiB and 64 sets before).
 const CACHE_BYTES: usize = 16 << 20;
 
 /// How long an operation waits for another process to release the store.
