@@ -4,8 +4,8 @@
 use std::sync::Arc;
 
 use nbfacts_host::netbox::{
-    AddressPreference, DeviceFilter, NetBox, NetBoxConfig, PlatformMap, Secret, ensure_setup,
-    resolve_targets,
+    AddressPreference, DeviceFilter, NetBox, NetBoxConfig, PlatformMap, Secret, Target,
+    ensure_setup, resolve_targets,
 };
 use nbfacts_host::reconcile::{self, Context, neighbors};
 use nbfacts_host::{CollectRequest, Facts, ReplayDevice};
@@ -17,6 +17,24 @@ pub(crate) fn netbox() -> NetBox {
     let url = std::env::var("NETBOX_URL").expect("NETBOX_URL (eval \"$(scripts/netbox env)\")");
     let token = std::env::var("NETBOX_TOKEN").expect("NETBOX_TOKEN");
     NetBox::new(NetBoxConfig::new(url, Secret::new(token))).unwrap()
+}
+
+/// The collection target of device `name`, resolved as a job resolves it.
+pub async fn target(nb: &NetBox, name: &str) -> Target {
+    let filter = DeviceFilter {
+        devices: vec![name.to_string()],
+        ..DeviceFilter::default()
+    };
+    let mut targets = resolve_targets(
+        nb,
+        &filter,
+        &PlatformMap::default(),
+        AddressPreference::Primary,
+    )
+    .await
+    .unwrap();
+    assert_eq!(targets.len(), 1, "device {name}");
+    targets.remove(0)
 }
 
 async fn get_or_create(nb: &NetBox, path: &str, key: &str, value: &str, body: Value) -> u64 {
@@ -228,19 +246,7 @@ async fn netbox_lldp_cables_only_within_a_site() {
         .await
         .unwrap();
     }
-    let filter = DeviceFilter {
-        devices: vec![a.clone()],
-        ..Default::default()
-    };
-    let target = resolve_targets(
-        &nb,
-        &filter,
-        &PlatformMap::default(),
-        AddressPreference::Primary,
-    )
-    .await
-    .unwrap()
-    .remove(0);
+    let target = target(&nb, &a).await;
     let ctx = Context::new(nb.clone(), target, None);
     let facts = vec![
         neighbor("xe-0/0/0", &format!("{b}.dc1.example.net"), "xe-0/0/9"),
@@ -276,19 +282,7 @@ async fn netbox_inventory_sets_serial_and_parts_once() {
     ensure_setup(&nb).await.unwrap();
     let name = format!("inv-{}", std::process::id());
     seed(&nb, &name).await;
-    let filter = DeviceFilter {
-        devices: vec![name.clone()],
-        ..Default::default()
-    };
-    let target = resolve_targets(
-        &nb,
-        &filter,
-        &PlatformMap::default(),
-        AddressPreference::Primary,
-    )
-    .await
-    .unwrap()
-    .remove(0);
+    let target = target(&nb, &name).await;
     let runtime = tight_runtime();
     let plugin = load(&runtime, nbfacts_tests::JUNOS, "builtin:junos").await;
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/replay/edge1");
@@ -332,19 +326,7 @@ async fn netbox_bgp_asns_and_peer_addresses() {
     ensure_setup(&nb).await.unwrap();
     let name = format!("bgp-{}", std::process::id());
     seed(&nb, &name).await;
-    let filter = DeviceFilter {
-        devices: vec![name.clone()],
-        ..Default::default()
-    };
-    let target = resolve_targets(
-        &nb,
-        &filter,
-        &PlatformMap::default(),
-        AddressPreference::Primary,
-    )
-    .await
-    .unwrap()
-    .remove(0);
+    let target = target(&nb, &name).await;
     let runtime = tight_runtime();
     let plugin = load(&runtime, nbfacts_tests::JUNOS, "builtin:junos").await;
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/replay/edge1");

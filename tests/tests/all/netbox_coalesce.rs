@@ -3,13 +3,11 @@
 //! read returns alone through a client that does not coalesce, with fewer requests. Reads
 //! only what NetBox already holds; writes nothing.
 
-use nbfacts_host::netbox::{
-    AddressPreference, DeviceFilter, NetBox, NetBoxConfig, PlatformMap, Secret, resolve_targets,
-};
+use nbfacts_host::netbox::{NetBox, NetBoxConfig, Secret};
 use nbfacts_host::reconcile::{Context, ips_by_host};
 use serde_json::Value;
 
-use super::netbox::netbox;
+use super::netbox::{netbox, target};
 
 fn plain() -> NetBox {
     let url = std::env::var("NETBOX_URL").unwrap();
@@ -131,19 +129,7 @@ async fn netbox_coalesced_reads_match_reads_alone() {
 async fn netbox_report_address_index_matches_reads_by_value() {
     let nb = netbox();
     let name = sample(&nb, "/api/dcim/devices/", "/name", 1).await;
-    let filter = DeviceFilter {
-        devices: name,
-        ..DeviceFilter::default()
-    };
-    let target = resolve_targets(
-        &nb,
-        &filter,
-        &PlatformMap::default(),
-        AddressPreference::Primary,
-    )
-    .await
-    .unwrap()
-    .remove(0);
+    let target = target(&nb, &name[0]).await;
     let alone = Context::new(plain(), target.clone(), None);
     // One run of many devices: they share the index (and the reads by id).
     let report = Context::new(nb.clone(), target, None).with_run(true, 1_000);

@@ -12,10 +12,7 @@ use std::hash::{BuildHasher, Hasher};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use nbfacts_host::netbox::{
-    AddressPreference, DeviceFilter, NetBox, NetBoxConfig, PlatformMap, Secret, Target,
-    ensure_setup, resolve_targets,
-};
+use nbfacts_host::netbox::{NetBox, NetBoxConfig, Secret, Target, ensure_setup};
 use nbfacts_host::reconcile::neighbors::{self, Sighting};
 use nbfacts_host::reconcile::{self, ChangeSet, Context, EntryState, Operation, ReconcileError};
 use nbfacts_host::{CollectRequest, Facts, ReplayDevice};
@@ -23,7 +20,7 @@ use nbfacts_sdk::Interfaces;
 use nbfacts_tests::fault_proxy::{Fault, FaultProxy, Rule};
 use serde_json::{Value, json};
 
-use super::netbox::{netbox, seed};
+use super::netbox::{netbox, seed, target};
 use super::{load, tight_runtime};
 
 const IFACES: &str = "/api/dcim/interfaces/";
@@ -99,19 +96,7 @@ impl Rig {
         config.retries = 3;
         config.backoff = Duration::from_millis(20);
         let proxied = NetBox::new(config).unwrap();
-        let filter = DeviceFilter {
-            devices: vec![name],
-            ..Default::default()
-        };
-        let target = resolve_targets(
-            &direct,
-            &filter,
-            &PlatformMap::default(),
-            AddressPreference::Primary,
-        )
-        .await
-        .unwrap()
-        .remove(0);
+        let target = target(&direct, &name).await;
         Self {
             proxy,
             direct,
