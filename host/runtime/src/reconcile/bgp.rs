@@ -27,7 +27,7 @@ use super::{
 };
 
 const ASNS: &str = "/api/ipam/asns/";
-const RIRS: &str = "/api/ipam/rirs/";
+pub(super) const RIRS: &str = "/api/ipam/rirs/";
 const IPS: &str = "/api/ipam/ip-addresses/";
 const VRFS: &str = "/api/ipam/vrfs/";
 

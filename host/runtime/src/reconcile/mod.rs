@@ -159,7 +159,7 @@ impl RunCache {
             return Ok(exists);
         }
         let exists = !netbox
-            .list("/api/ipam/rirs/", &[("slug".into(), slug.to_string())])
+            .list(bgp::RIRS, &[("slug".into(), slug.to_string())])
             .await?
             .is_empty();
         if (exists || nothing_created)
@@ -225,10 +225,11 @@ fn host_of(ip: &Value) -> Option<std::net::IpAddr> {
 /// addresses once and then only the matching objects, by id; a fleet report of 1,000
 /// devices made 425 reads by value otherwise. Every other case reads by value.
 pub async fn ips_by_host(ctx: &Context, hosts: &[String]) -> Result<Vec<Value>, ReconcileError> {
-    let parsed: Option<std::collections::HashSet<std::net::IpAddr>> =
-        hosts.iter().map(|h| h.parse().ok()).collect();
     if ctx.shared_reads
-        && let Some(wanted) = parsed
+        && let Some(wanted) = hosts
+            .iter()
+            .map(|h| h.parse().ok())
+            .collect::<Option<std::collections::HashSet<std::net::IpAddr>>>()
     {
         let max_rows = IP_INDEX_ROWS_PER_DEVICE.saturating_mul(ctx.run_devices as u64);
         if let Some(index) = ctx.cache.ip_hosts(&ctx.netbox, max_rows).await? {
