@@ -404,6 +404,7 @@ pub fn name_is(name: &str, literal: &str) -> bool {
 
 /// True when `bytes` has no `&` and no `\r`: text that needs no decoding (most values are
 /// short, so this beats a `memchr2` call).
+#[inline]
 fn plain(bytes: &[u8]) -> bool {
     let mut i = 0;
     while let Some(x) = word(bytes, i) {
@@ -464,7 +465,16 @@ fn find(bytes: &[u8], from: usize, needle: &[u8]) -> Option<usize> {
 impl<'a> Text<'a> {
     /// The text with entities resolved and line endings normalised; borrows unless the raw
     /// text contains `&` or `\r`.
+    ///
+    /// The common case (no `&`, no `\r`) is answered here, inline: Cranelift does not
+    /// shrink-wrap, so a call to [`decode`] saves and restores every register its slow path
+    /// needs even when it returns at once. In the sandbox that call was 7.7% of an EVPN
+    /// database parse's profile; answering inline took about 3% off the whole collection.
+    #[inline]
     pub fn decode(&self) -> Result<Cow<'a, str>, XmlError> {
+        if plain(self.raw.as_bytes()) {
+            return Ok(Cow::Borrowed(self.raw));
+        }
         decode(self.raw, self.at, false)
     }
 }
@@ -542,6 +552,7 @@ impl<'a> Iterator for Attributes<'a> {
 
 /// Resolves entity and character references; normalises `\r\n` and `\r` to `\n` (and, in
 /// attribute values, tabs and line breaks to spaces, as XML 1.0 says).
+#[inline(never)]
 fn decode(raw: &str, at: usize, attribute: bool) -> Result<Cow<'_, str>, XmlError> {
     let bytes = raw.as_bytes();
     if !attribute && plain(bytes) {
