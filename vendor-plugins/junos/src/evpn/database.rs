@@ -137,7 +137,7 @@ impl<'a> Entry<'a> {
         if vni == 0 {
             vni = number("vni", &self.vni_alt)?;
         }
-        let remote = looks_like_ip(&self.source);
+        let address = source_address(&self.source);
         let timestamp = if self.timestamp.is_empty() {
             &mut self.timestamp_alt
         } else {
@@ -148,12 +148,11 @@ impl<'a> Entry<'a> {
             vlan_id: number("vlan-id", &self.vlan)?,
             vni,
             mac: mac(&self.mac),
-            active_source: if remote {
-                ip(&self.source)
-            } else {
-                std::mem::take(&mut self.source).into_owned()
+            remote: address.is_some(),
+            active_source: match address {
+                Some(address) => address,
+                None => std::mem::take(&mut self.source).into_owned(),
             },
-            remote,
             ip_addresses: std::mem::take(&mut self.ips),
             timestamp: std::mem::take(timestamp).into_owned(),
             extra: Vec::new(),
@@ -170,15 +169,18 @@ fn trimmed(text: Cow<'_, str>) -> Cow<'_, str> {
     }
 }
 
-/// Whether an active source is an address (a remote VTEP or PE) rather than a local
-/// interface: interface names never parse as addresses, and most start with a letter, which
-/// skips the address parser for them.
-fn looks_like_ip(source: &str) -> bool {
-    match source.as_bytes().first() {
-        Some(b) if b.is_ascii_digit() || source.contains(':') => {
-            source.parse::<std::net::IpAddr>().is_ok()
-        }
-        _ => false,
+/// The active source as an address (a remote VTEP or PE, written as [`ip`] writes it), or
+/// `None` for a local interface. Interface names never parse as addresses, and most start
+/// with a letter, which skips the address parser for them; an address is parsed once.
+fn source_address(source: &str) -> Option<String> {
+    let first = source.as_bytes().first()?;
+    if !first.is_ascii_digit() && !source.contains(':') {
+        return None;
+    }
+    match source.parse::<std::net::IpAddr>().ok()? {
+        // An IPv4 address that parses is already canonical (see `ip`).
+        std::net::IpAddr::V4(_) => Some(source.to_string()),
+        std::net::IpAddr::V6(address) => Some(address.to_string()),
     }
 }
 
@@ -335,6 +337,8 @@ mod tests {
                 <ip-address>2001:0db8::1</ip-address><ip-address/></mac-entry>
             </evpn-database-instance>
             <mac-entry><mac-address>02:00:00:00:00:01</mac-address><active-source>192.0.2.1</active-source></mac-entry>
+            <mac-entry><mac-address>02:00:00:00:00:02</mac-address><active-source> 2001:0DB8::0001 </active-source></mac-entry>
+            <mac-entry><mac-address>02:00:00:00:00:03</mac-address><active-source>1-not-an-address</active-source></mac-entry>
             </evpn-database-information></multi-routing-engine-item></multi-routing-engine-results></rpc-reply>"#;
         let (a, b) = both(odd);
         assert_eq!(a, b);
@@ -346,6 +350,12 @@ mod tests {
         assert_eq!(a[0].ip_addresses, ["2001:db8::1"]);
         assert_eq!(a[1].instance, "");
         assert!(a[1].remote);
+        assert_eq!(a[1].active_source, "192.0.2.1");
+        // A remote IPv6 source is written canonically, as NAPALM-shaped addresses are.
+        assert!(a[2].remote);
+        assert_eq!(a[2].active_source, "2001:db8::1");
+        assert!(!a[3].remote);
+        assert_eq!(a[3].active_source, "1-not-an-address");
     }
 
     #[test]
