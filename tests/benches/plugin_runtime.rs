@@ -11,15 +11,36 @@
 //! cargo bench -p nbfacts-tests --bench plugin_runtime -- describe   # one of them
 //! ```
 //!
-//! To see where a parser spends its time inside the sandbox, build the plugin with symbols and
-//! run one case under `perf` (the runtime writes a perf map for the code it compiles):
+//! The two sides are not built alike by default: the plugin gets the `plugin` profile (fat
+//! LTO, one codegen unit) and, in `.cargo/config.toml`, LLVM's inline threshold raised to 1000
+//! for `wasm32-wasip2`; the native parser gets the bench profile. For a like-for-like native
+//! baseline, build the native side the same way (a separate target directory, about 12
+//! minutes from nothing on two cores):
+//!
+//! ```sh
+//! CARGO_TARGET_X86_64_UNKNOWN_LINUX_GNU_RUSTFLAGS="-C llvm-args=-inline-threshold=1000" \
+//! CARGO_PROFILE_BENCH_LTO=fat CARGO_PROFILE_BENCH_CODEGEN_UNITS=1 \
+//!     cargo bench -p nbfacts-tests --bench plugin_runtime --target-dir target/fair -- lldp
+//! ```
+//!
+//! Knobs for measuring and profiling one parser case:
+//!
+//! * `NBFACTS_BENCH_REPS=N`: runs per side (default 11; the best run counts).
+//! * `NBFACTS_BENCH_ONLY=native` or `=wasm`: runs one side only, for a profile of that side.
+//! * `NBFACTS_BENCH_PROFILE=PLUGIN.wasm`: runs that plugin build instead of the embedded one,
+//!   compiled with a perf map so that `perf` names its functions; with
+//!   `NBFACTS_BENCH_CACHE=DIR` the compiled code is also written to `DIR` as an ELF file, which
+//!   `perf annotate` can disassemble.
 //!
 //! ```sh
 //! CARGO_PROFILE_PLUGIN_STRIP=false cargo build --target wasm32-wasip2 --profile plugin \
 //!     -p nbfacts-junos --target-dir target/prof
-//! NBFACTS_BENCH_PROFILE=target/prof/wasm32-wasip2/plugin/nbfacts_junos.wasm \
-//!     perf record -g target/release/deps/plugin_runtime-* evpn
+//! NBFACTS_BENCH_ONLY=wasm NBFACTS_BENCH_REPS=41 \
+//!     NBFACTS_BENCH_PROFILE=target/prof/wasm32-wasip2/plugin/nbfacts_junos.wasm \
+//!     perf record -g -D 3000 target/release/deps/plugin_runtime-* evpn
 //! ```
+//!
+//! (`-D 3000` leaves out the first three seconds, when the plugin is compiled.)
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -54,7 +75,7 @@ fn thread_cpu() -> Duration {
 
 fn median(mut v: Vec<Duration>) -> Duration {
     v.sort();
-    v[v.len() / 2]
+    v.get(v.len() / 2).copied().unwrap_or_default()
 }
 
 fn fmt(d: Duration) -> String {
@@ -99,6 +120,7 @@ async fn async_main() {
         Some(path) => {
             let profiling = Runtime::new(RuntimeConfig {
                 perf_map: true,
+                cache_dir: std::env::var_os("NBFACTS_BENCH_CACHE").map(Into::into),
                 ..RuntimeConfig::default()
             })
             .unwrap();
@@ -231,6 +253,10 @@ async fn parser_ratio(
     files: Vec<(&str, String)>,
     reps: usize,
 ) {
+    let reps = std::env::var("NBFACTS_BENCH_REPS")
+        .ok()
+        .and_then(|r| r.parse().ok())
+        .unwrap_or(reps);
     let filters = filters();
     if !filters.is_empty() && !filters.iter().any(|f| label.contains(f.as_str())) {
         return;
@@ -246,12 +272,19 @@ async fn parser_ratio(
     let request = CollectRequest::new(collector);
     let (mut native, mut wasm) = (Vec::new(), Vec::new());
     let (mut native_cpu, mut wasm_cpu) = (Vec::new(), Vec::new());
+    // NBFACTS_BENCH_ONLY=native or =wasm: one side only, to profile it.
+    let only = std::env::var("NBFACTS_BENCH_ONLY").unwrap_or_default();
     for _ in 0..reps {
-        let (t, c) = (Instant::now(), thread_cpu());
-        let facts = nbfacts_junos::Junos::collect(&request, &fake).unwrap();
-        native.push(t.elapsed());
-        native_cpu.push(thread_cpu() - c);
-        std::hint::black_box(facts);
+        if only != "wasm" {
+            let (t, c) = (Instant::now(), thread_cpu());
+            let facts = nbfacts_junos::Junos::collect(&request, &fake).unwrap();
+            native.push(t.elapsed());
+            native_cpu.push(thread_cpu() - c);
+            std::hint::black_box(facts);
+        }
+        if only == "native" {
+            continue;
+        }
         let (t, c) = (Instant::now(), thread_cpu());
         let facts = plugin
             .collect(request.clone(), replay.clone())
