@@ -121,14 +121,18 @@ fn format_mac(bytes: &[u8; 6]) -> String {
 
 /// NAPALM's `ip()`: canonical IPv4 / compressed IPv6; anything else unchanged.
 pub fn ip(text: &str) -> String {
-    // An IPv4 address that parses is already canonical (no leading zeros are accepted), so it
-    // needs no formatting.
-    if text.parse::<std::net::Ipv4Addr>().is_ok() {
-        return text.to_string();
+    canonical_ip(text).unwrap_or_else(|| text.to_string())
+}
+
+/// `text` written as [`ip`] writes it when it is an IP address; `None` when it is not (for
+/// callers that must also know which it was, with one parse).
+pub fn canonical_ip(text: &str) -> Option<String> {
+    match text.parse::<std::net::IpAddr>().ok()? {
+        // An IPv4 address that parses is already canonical (no leading zeros are accepted),
+        // so it needs no formatting.
+        std::net::IpAddr::V4(_) => Some(text.to_string()),
+        std::net::IpAddr::V6(a) => Some(a.to_string()),
     }
-    text.parse::<std::net::IpAddr>()
-        .map(|a| a.to_string())
-        .unwrap_or_else(|_| text.to_string())
 }
 
 /// The number in the text of `el`'s child `name`: `None` when the child is absent or empty, a

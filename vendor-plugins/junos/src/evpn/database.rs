@@ -5,7 +5,7 @@ use std::borrow::Cow;
 use nbfacts_sdk::{CollectError, EvpnMac, parse_error};
 
 use super::{DATABASE, id};
-use crate::common::{ip, mac, payloads_named};
+use crate::common::{canonical_ip, ip, mac, payloads_named};
 use crate::json::{is_json, load};
 use crate::xml::{Doc, El, Scanner, Token, XmlError, name_is};
 
@@ -171,17 +171,13 @@ fn trimmed(text: Cow<'_, str>) -> Cow<'_, str> {
 
 /// The active source as an address (a remote VTEP or PE, written as [`ip`] writes it), or
 /// `None` for a local interface. Interface names never parse as addresses, and most start
-/// with a letter, which skips the address parser for them; an address is parsed once.
+/// with a letter, which skips the address parser for them.
 fn source_address(source: &str) -> Option<String> {
     let first = source.as_bytes().first()?;
     if !first.is_ascii_digit() && !source.contains(':') {
         return None;
     }
-    match source.parse::<std::net::IpAddr>().ok()? {
-        // An IPv4 address that parses is already canonical (see `ip`).
-        std::net::IpAddr::V4(_) => Some(source.to_string()),
-        std::net::IpAddr::V6(address) => Some(address.to_string()),
-    }
+    canonical_ip(source)
 }
 
 /// Like [`id`], on text already read.
@@ -280,7 +276,7 @@ fn mac_entry(instance: &str, entry: El<'_, '_>) -> Result<EvpnMac, CollectError>
         .nonempty("mac-address")
         .ok_or_else(|| parse_error(DATABASE, "mac-address", "a mac-entry has no mac-address"))?;
     let source = entry.text_of("active-source");
-    let remote = source.parse::<std::net::IpAddr>().is_ok();
+    let remote_address = canonical_ip(source);
     let mut vni: u32 = id(DATABASE, entry, "vni-id")?;
     if vni == 0 {
         vni = id(DATABASE, entry, "vni")?;
@@ -300,12 +296,8 @@ fn mac_entry(instance: &str, entry: El<'_, '_>) -> Result<EvpnMac, CollectError>
         vlan_id: id(DATABASE, entry, "vlan-id")?,
         vni,
         mac: mac(address),
-        active_source: if remote {
-            ip(source)
-        } else {
-            source.to_string()
-        },
-        remote,
+        remote: remote_address.is_some(),
+        active_source: remote_address.unwrap_or_else(|| source.to_string()),
         ip_addresses,
         timestamp: timestamp.to_string(),
         extra: Vec::new(),

@@ -553,11 +553,9 @@ impl<'a> Iterator for Attributes<'a> {
 /// Resolves entity and character references; normalises `\r\n` and `\r` to `\n` (and, in
 /// attribute values, tabs and line breaks to spaces, as XML 1.0 says).
 #[inline(never)]
+/// Text comes here only when [`plain`] found something to do (see [`Text::decode`]).
 fn decode(raw: &str, at: usize, attribute: bool) -> Result<Cow<'_, str>, XmlError> {
     let bytes = raw.as_bytes();
-    if !attribute && plain(bytes) {
-        return Ok(Cow::Borrowed(raw));
-    }
     let special = |b: &[u8]| {
         if attribute {
             memchr3(b'&', b'\r', b'\n', b).or_else(|| memchr(b'\t', b))
