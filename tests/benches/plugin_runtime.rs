@@ -30,7 +30,9 @@
 //! * `NBFACTS_BENCH_PROFILE=PLUGIN.wasm`: runs that plugin build instead of the embedded one,
 //!   compiled with a perf map so that `perf` names its functions; with
 //!   `NBFACTS_BENCH_CACHE=DIR` the compiled code is also written to `DIR` as an ELF file, which
-//!   `perf annotate` can disassemble.
+//!   `perf annotate` can disassemble. Several builds separated by `:` (`A.wasm:B.wasm`) are
+//!   run in turn within each run, one line each: on a noisy machine an A/B comparison
+//!   inside one process is much steadier than separate processes.
 //!
 //! ```sh
 //! CARGO_PROFILE_PLUGIN_STRIP=false cargo build --target wasm32-wasip2 --profile plugin \
@@ -115,25 +117,36 @@ async fn async_main() {
 
     // Compile once (fills the cache).
     let t = Instant::now();
-    let junos = match std::env::var_os("NBFACTS_BENCH_PROFILE") {
-        // Profiling: a plugin built with symbols, compiled in memory with a perf map.
-        Some(path) => {
-            let profiling = Runtime::new(RuntimeConfig {
-                perf_map: true,
-                cache_dir: std::env::var_os("NBFACTS_BENCH_CACHE").map(Into::into),
-                ..RuntimeConfig::default()
-            })
-            .unwrap();
-            profiling
-                .load_file(std::path::Path::new(&path))
-                .await
-                .unwrap()
+    let plugins = match std::env::var("NBFACTS_BENCH_PROFILE") {
+        // Profiling: plugins built with symbols, compiled in memory with a perf map.
+        Ok(paths) => {
+            let mut plugins = Vec::new();
+            for path in paths.split(':') {
+                // A runtime (and instance pool) each: builds taking turns in one pool slot
+                // would each find the other's memory image there and have to replace it.
+                let profiling = Runtime::new(RuntimeConfig {
+                    perf_map: true,
+                    cache_dir: std::env::var_os("NBFACTS_BENCH_CACHE").map(Into::into),
+                    ..RuntimeConfig::default()
+                })
+                .unwrap();
+                let plugin = profiling
+                    .load_file(std::path::Path::new(path))
+                    .await
+                    .unwrap();
+                plugins.push((path.to_string(), plugin));
+            }
+            plugins
         }
-        None => runtime
-            .load(nbfacts_tests::JUNOS, "builtin:junos")
-            .await
-            .unwrap(),
+        Err(_) => vec![(
+            String::new(),
+            runtime
+                .load(nbfacts_tests::JUNOS, "builtin:junos")
+                .await
+                .unwrap(),
+        )],
     };
+    let junos = &plugins[0].1;
     println!(
         "first load (compile + cache write + describe): {}",
         fmt(t.elapsed())
@@ -187,7 +200,7 @@ async fn async_main() {
         );
     }
     parser_ratio(
-        &junos,
+        &plugins,
         "ethernet_switching, 50,000 MACs",
         "ethernet_switching",
         vec![(
@@ -198,7 +211,7 @@ async fn async_main() {
     )
     .await;
     parser_ratio(
-        &junos,
+        &plugins,
         "lldp, 1,000 neighbours",
         "lldp",
         vec![
@@ -215,7 +228,7 @@ async fn async_main() {
     )
     .await;
     parser_ratio(
-        &junos,
+        &plugins,
         "arp, 50,000 entries",
         "arp",
         vec![("get-arp-table-information", generate::arp_table(50_000))],
@@ -223,7 +236,7 @@ async fn async_main() {
     )
     .await;
     parser_ratio(
-        &junos,
+        &plugins,
         "evpn, 100,000 MACs in the EVPN database (issue target <= 1.5x)",
         "evpn",
         vec![
@@ -245,9 +258,10 @@ async fn async_main() {
 /// interleaved; the ratio is of the best of `reps` runs on each side (the machine is shared,
 /// and interference only ever adds time), with medians shown too, and again on the thread's
 /// CPU clock. Both include handing the reply to the parser and building the typed facts; the
-/// sandbox side also instantiates the plugin and copies the facts out.
+/// sandbox side also instantiates the plugin and copies the facts out. With several plugins,
+/// each run runs every one of them in turn, and each gets its own line.
 async fn parser_ratio(
-    plugin: &nbfacts_host::Plugin,
+    plugins: &[(String, nbfacts_host::Plugin)],
     label: &str,
     collector: &str,
     files: Vec<(&str, String)>,
@@ -270,8 +284,10 @@ async fn parser_ratio(
     }
     let replay = Arc::new(ReplayDevice::from_memory("bench", "junos", memory));
     let request = CollectRequest::new(collector);
-    let (mut native, mut wasm) = (Vec::new(), Vec::new());
-    let (mut native_cpu, mut wasm_cpu) = (Vec::new(), Vec::new());
+    let mut native = Vec::new();
+    let mut native_cpu = Vec::new();
+    let mut wasm = vec![Vec::new(); plugins.len()];
+    let mut wasm_cpu = vec![Vec::new(); plugins.len()];
     // NBFACTS_BENCH_ONLY=native or =wasm: one side only, to profile it.
     let only = std::env::var("NBFACTS_BENCH_ONLY").unwrap_or_default();
     for _ in 0..reps {
@@ -285,29 +301,38 @@ async fn parser_ratio(
         if only == "native" {
             continue;
         }
-        let (t, c) = (Instant::now(), thread_cpu());
-        let facts = plugin
-            .collect(request.clone(), replay.clone())
-            .await
-            .unwrap();
-        wasm.push(t.elapsed());
-        wasm_cpu.push(thread_cpu() - c);
-        std::hint::black_box(facts);
+        for (i, (_, plugin)) in plugins.iter().enumerate() {
+            let (t, c) = (Instant::now(), thread_cpu());
+            let facts = plugin
+                .collect(request.clone(), replay.clone())
+                .await
+                .unwrap();
+            wasm[i].push(t.elapsed());
+            wasm_cpu[i].push(thread_cpu() - c);
+            std::hint::black_box(facts);
+        }
     }
     let best = |v: &[Duration]| v.iter().copied().min().unwrap_or_default();
-    let (n, w) = (best(&native), best(&wasm));
-    let (nc, wc) = (best(&native_cpu), best(&wasm_cpu));
-    println!(
-        "{label} ({:.1} MB): native {}, wasm {}, ratio {:.2}x (target <= 1.5x; medians {} / {}); \
-         thread CPU time: native {}, wasm {}, ratio {:.2}x",
-        bytes as f64 / 1e6,
-        fmt(n),
-        fmt(w),
-        w.as_secs_f64() / n.as_secs_f64(),
-        fmt(median(native)),
-        fmt(median(wasm)),
-        fmt(nc),
-        fmt(wc),
-        wc.as_secs_f64() / nc.as_secs_f64(),
-    );
+    let (n, nc) = (best(&native), best(&native_cpu));
+    for (i, (name, _)) in plugins.iter().enumerate() {
+        let (w, wc) = (best(&wasm[i]), best(&wasm_cpu[i]));
+        let name = if name.is_empty() {
+            String::new()
+        } else {
+            format!(" [{name}]")
+        };
+        println!(
+            "{label}{name} ({:.1} MB): native {}, wasm {}, ratio {:.2}x (target <= 1.5x; medians {} / {}); \
+             thread CPU time: native {}, wasm {}, ratio {:.2}x",
+            bytes as f64 / 1e6,
+            fmt(n),
+            fmt(w),
+            w.as_secs_f64() / n.as_secs_f64(),
+            fmt(median(native.clone())),
+            fmt(median(wasm[i].clone())),
+            fmt(nc),
+            fmt(wc),
+            wc.as_secs_f64() / nc.as_secs_f64(),
+        );
+    }
 }
