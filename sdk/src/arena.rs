@@ -1,34 +1,44 @@
 //! A bump allocator for plugins that parse big replies: `nbfacts_sdk::use_call_arena!();`.
 //!
 //! The host runs every collection in a fresh instance and throws the instance away afterwards,
-//! so a plugin's heap never outlives one call. [`CallArena`] uses that: allocating moves a
-//! pointer forward (growing linear memory in steps of at least 1 MiB), freeing gives memory
-//! back only when it is the most recent allocation (so a growing `Vec` or `String` at the top
-//! is extended in place), and everything else is reclaimed when the instance ends.
+//! so a plugin's heap never outlives one call. [`CallArena`] uses that:
+//!
+//! * allocating moves a pointer forward; the memory comes first from the part of the plugin's
+//!   initial linear memory that nothing uses yet, then from growing linear memory in steps of
+//!   at least 1 MiB;
+//! * the most recent allocation is given back, grown or shrunk in place (so a growing `Vec` or
+//!   `String` at the top is extended without a copy);
+//! * other blocks of 256 bytes or more are kept on free lists by size (powers of two) and
+//!   handed out again, so per-item buffers (a reply read per interface, the tree parsed from
+//!   it) do not add up over a call;
+//! * smaller blocks are reclaimed when the instance ends.
 //!
 //! Measured on the Junos plugin (`cargo bench -p nbfacts-tests --bench plugin_runtime`), this
 //! removes the allocator's share of a MAC-table parse inside the sandbox (about 14 % of the
-//! guest's time with Rust's default `dlmalloc`). The cost is memory: freed blocks are not
-//! reused within the call, so peak memory is everything the call allocated. That suits
-//! collectors that keep most of what they allocate (parsers building facts); a collector that
-//! loops over many large temporary buffers should keep the default allocator. The host's
-//! memory cap applies either way: running out fails that call with a memory-limit error.
+//! guest's time with Rust's default `dlmalloc`). The cost is memory: small blocks are not
+//! reused within the call. That suits collectors that keep most of what they allocate (parsers
+//! building facts). The host's memory cap applies either way: running out fails that call with
+//! a memory-limit error.
+//!
+//! Growing linear memory costs more than it seems: each growth `mprotect`s the new pages, and
+//! the next instance in the same pooled slot `mprotect`s them away again, both walking every
+//! resident page. A plugin that declares a larger initial memory avoids both for calls that
+//! fit in it; the Junos plugin starts with 32 MiB (in its `build.rs`:
+//! `cargo:rustc-link-arg-cdylib=--initial-memory=33554432`). Untouched pages cost nothing.
 //!
 //! Only WebAssembly builds use it; native builds (unit tests) keep the system allocator.
 
+// Native builds only test the heap; they never allocate through it.
+#![cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
+
+use core::alloc::Layout;
 use core::cell::Cell;
+use core::ptr::null_mut;
 
 /// The bump allocator; install it with [`use_call_arena!`](crate::use_call_arena).
-// Native builds never use the fields (the allocator only exists in WebAssembly).
-#[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
 #[derive(Debug)]
 pub struct CallArena {
-    /// First free byte.
-    next: Cell<usize>,
-    /// End of the memory the arena owns.
-    end: Cell<usize>,
-    /// Start of the most recent allocation (0: none), which may grow or shrink in place.
-    last: Cell<usize>,
+    heap: Heap<LinearMemory>,
 }
 
 // SAFETY: a `wasm32-wasip2` component instance runs on one thread; nothing in it can touch
@@ -37,12 +47,10 @@ pub struct CallArena {
 unsafe impl Sync for CallArena {}
 
 impl CallArena {
-    /// An arena that takes its memory from the end of linear memory on first use.
+    /// An arena that takes its memory from linear memory on first use.
     pub const fn new() -> Self {
         Self {
-            next: Cell::new(0),
-            end: Cell::new(0),
-            last: Cell::new(0),
+            heap: Heap::new(LinearMemory),
         }
     }
 }
@@ -53,110 +61,286 @@ impl Default for CallArena {
     }
 }
 
+/// Blocks of at least this many bytes are reused once freed.
+const REUSE_FROM: usize = 256;
+
+/// Free lists: index `k` holds blocks of at least `2^k` bytes.
+const CLASSES: usize = usize::BITS as usize;
+
+/// Where a [`Heap`] gets its memory: linear memory in a plugin, a buffer in tests.
+trait Source {
+    /// The region to use first, as `(start, end)`; empty (`start == end`) if there is none.
+    fn initial(&self) -> (usize, usize);
+
+    /// At least `bytes` more memory, as `(start, end)`; `None` when refused. The region
+    /// follows the previous one unless something else took memory in between.
+    fn grow(&self, bytes: usize) -> Option<(usize, usize)>;
+}
+
+/// The allocator's state. Invariants: `[next, end)` is free; every block on a free list lies
+/// below `next`; `last`, if not 0, is the start of the most recent bump allocation, which is
+/// live and ends at `next`.
+#[derive(Debug)]
+struct Heap<S> {
+    source: S,
+    /// First free byte.
+    next: Cell<usize>,
+    /// End of the region being bumped through; 0 before first use.
+    end: Cell<usize>,
+    /// Start of the most recent bump allocation (0: none).
+    last: Cell<usize>,
+    /// Heads of the free lists (0: empty); a free block's first word links to the next one.
+    free: [Cell<usize>; CLASSES],
+}
+
+// The allocator's raw memory operations: the block bookkeeping above is what makes them sound.
+#[allow(unsafe_code)]
+impl<S: Source> Heap<S> {
+    const fn new(source: S) -> Self {
+        Self {
+            source,
+            next: Cell::new(0),
+            end: Cell::new(0),
+            last: Cell::new(0),
+            free: [const { Cell::new(0) }; CLASSES],
+        }
+    }
+
+    /// `GlobalAlloc::alloc`: null when memory cannot grow.
+    #[inline]
+    fn alloc(&self, layout: Layout) -> *mut u8 {
+        if layout.size() >= REUSE_FROM
+            && let Some(block) = self.reuse(layout)
+        {
+            return block as *mut u8;
+        }
+        match self.bump(layout) {
+            Some(start) => start as *mut u8,
+            None => self.alloc_slow(layout),
+        }
+    }
+
+    /// Places `layout` at `next` if it fits in the current region.
+    #[inline]
+    fn bump(&self, layout: Layout) -> Option<usize> {
+        let align = layout.align();
+        let start = self.next.get().checked_add(align - 1)? & !(align - 1);
+        let end = start.checked_add(layout.size())?;
+        if end > self.end.get() {
+            return None;
+        }
+        self.next.set(end);
+        self.last.set(start);
+        Some(start)
+    }
+
+    /// First use, or the region is full: take memory from the source, then place the block.
+    #[cold]
+    #[inline(never)]
+    fn alloc_slow(&self, layout: Layout) -> *mut u8 {
+        if self.end.get() == 0 {
+            let (start, end) = self.source.initial();
+            self.next.set(start);
+            self.end.set(end);
+            if let Some(start) = self.bump(layout) {
+                return start as *mut u8;
+            }
+        }
+        // `size + align` is room for the block whether or not the new memory continues the
+        // region (at most `align - 1` bytes go to alignment either way).
+        let Some(bytes) = layout.size().checked_add(layout.align()) else {
+            return null_mut();
+        };
+        if self.more(bytes).is_none() {
+            return null_mut();
+        }
+        self.bump(layout)
+            .map_or(null_mut(), |start| start as *mut u8)
+    }
+
+    /// Takes at least `bytes` more from the source. `Some(true)` when the region was extended
+    /// in place, `Some(false)` when it was replaced by a new one (the end of the old one is
+    /// abandoned), `None` when the source refused.
+    fn more(&self, bytes: usize) -> Option<bool> {
+        let (start, end) = self.source.grow(bytes)?;
+        let contiguous = start == self.end.get();
+        if !contiguous {
+            self.next.set(start);
+            self.last.set(0);
+        }
+        self.end.set(end);
+        Some(contiguous)
+    }
+
+    /// A block from the free list that guarantees `layout.size()` bytes, if it is aligned.
+    #[inline]
+    fn reuse(&self, layout: Layout) -> Option<usize> {
+        // Smallest k with 2^k >= size: every block on list k is at least that big.
+        let class = (usize::BITS - (layout.size() - 1).leading_zeros()) as usize;
+        let head = self.free.get(class)?;
+        let block = head.get();
+        if block == 0 || block & (layout.align() - 1) != 0 {
+            return None;
+        }
+        // SAFETY: `block` is a free block of at least REUSE_FROM bytes owned by this heap;
+        // its first word was written by `release`.
+        head.set(unsafe { (block as *const usize).read_unaligned() });
+        Some(block)
+    }
+
+    /// Puts a freed block of `size` bytes on its free list.
+    ///
+    /// # Safety
+    ///
+    /// `block` is a block of this heap, at least `size >= REUSE_FROM` bytes, no longer in use.
+    unsafe fn release(&self, block: usize, size: usize) {
+        // Largest k with 2^k <= size.
+        let class = (usize::BITS - 1 - size.leading_zeros()) as usize;
+        if let Some(head) = self.free.get(class) {
+            // SAFETY: the caller's guarantee; the block's first word becomes the link.
+            unsafe { (block as *mut usize).write_unaligned(head.get()) };
+            head.set(block);
+        }
+    }
+
+    /// `GlobalAlloc::dealloc`.
+    ///
+    /// # Safety
+    ///
+    /// `ptr` is a live block of this heap allocated with `layout`.
+    #[inline]
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        let at = ptr as usize;
+        if at == self.last.get() {
+            self.next.set(at);
+            self.last.set(0);
+        } else if layout.size() >= REUSE_FROM {
+            // SAFETY: the caller's guarantee.
+            unsafe { self.release(at, layout.size()) };
+        }
+    }
+
+    /// `GlobalAlloc::realloc`.
+    ///
+    /// # Safety
+    ///
+    /// `ptr` is a live block of this heap allocated with `layout`; `new_size` is not zero and,
+    /// rounded up to `layout.align()`, does not overflow `isize`.
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        let at = ptr as usize;
+        if at == self.last.get() {
+            let Some(end) = at.checked_add(new_size) else {
+                return null_mut();
+            };
+            if end <= self.end.get()
+                || (self.more(end - self.end.get()) == Some(true) && self.last.get() == at)
+            {
+                self.next.set(end);
+                return ptr;
+            }
+        } else if new_size <= layout.size() {
+            // Shrunk in place; the tail is not reused (a later free files the block by its
+            // new size, which its real size only exceeds).
+            return ptr;
+        }
+        // SAFETY: `align` comes from a valid layout and the caller vouches for `new_size`.
+        let new_layout = unsafe { Layout::from_size_align_unchecked(new_size, layout.align()) };
+        let new = self.alloc(new_layout);
+        if !new.is_null() {
+            // SAFETY: both blocks are live and at least `min(old, new)` long; they do not
+            // overlap (the new one is a free-list block or lies at or above `next`).
+            unsafe { core::ptr::copy_nonoverlapping(ptr, new, layout.size().min(new_size)) };
+            // SAFETY: `ptr` was live with `layout` and is not used again.
+            unsafe { self.dealloc(ptr, layout) };
+        }
+        new
+    }
+}
+
+/// The plugin's linear memory.
+#[derive(Debug)]
+struct LinearMemory;
+
+#[cfg(not(target_arch = "wasm32"))]
+impl Source for LinearMemory {
+    fn initial(&self) -> (usize, usize) {
+        (0, 0)
+    }
+
+    fn grow(&self, _bytes: usize) -> Option<(usize, usize)> {
+        None
+    }
+}
+
 #[cfg(target_arch = "wasm32")]
 #[allow(unsafe_code)]
 mod wasm {
     use core::alloc::{GlobalAlloc, Layout};
     use core::arch::wasm32::{memory_grow, memory_size};
-    use core::ptr::null_mut;
 
-    use super::CallArena;
+    use super::{CallArena, LinearMemory, Source};
 
     const PAGE: usize = 64 * 1024;
-    const MIN_GROWTH: usize = 16; // pages: 1 MiB
+    /// Pages: 1 MiB.
+    const MIN_GROWTH: usize = 16;
+    /// Left to the C allocator in the initial memory, for its own bookkeeping and anything
+    /// the C library allocates.
+    const LIBC_SHARE: usize = 64 * 1024;
 
-    impl CallArena {
-        /// Makes `self.end >= needed`, growing linear memory; false if the host refuses.
-        fn reserve(&self, needed: usize) -> bool {
-            if self.end.get() == 0 {
-                let base = memory_size(0) * PAGE;
-                self.next.set(base);
-                self.end.set(base);
-                if needed == 0 {
-                    return true;
+    unsafe extern "C" {
+        /// Where the heap starts: above static data and the stack (set by `wasm-ld`).
+        static __heap_base: u8;
+    }
+
+    impl Source for LinearMemory {
+        /// The free part of the memory the module starts with, if the module declares more
+        /// than one growth step of it (`--initial-memory`): taken from the C allocator, which
+        /// owns that memory, so that nothing else can be handed the same bytes. Otherwise
+        /// nothing: the arena starts by growing memory.
+        fn initial(&self) -> (usize, usize) {
+            let top = memory_size(0) * PAGE;
+            let heap_base = &raw const __heap_base as usize;
+            let size = top.saturating_sub(heap_base).saturating_sub(LIBC_SHARE);
+            if size >= MIN_GROWTH * PAGE
+                && let Ok(layout) = Layout::from_size_align(size, 16)
+            {
+                // SAFETY: `layout` has a non-zero size.
+                let start = unsafe { std::alloc::System.alloc(layout) } as usize;
+                if start != 0 {
+                    return (start, start + size);
                 }
             }
-            if needed <= self.end.get() {
-                return true;
-            }
-            let pages = (needed - self.end.get()).div_ceil(PAGE).max(MIN_GROWTH);
+            (top, top)
+        }
+
+        fn grow(&self, bytes: usize) -> Option<(usize, usize)> {
+            let pages = bytes.div_ceil(PAGE).max(MIN_GROWTH);
             let previous = memory_grow(0, pages);
             if previous == usize::MAX {
-                return false;
+                return None;
             }
-            if previous * PAGE != self.end.get() {
-                // Something else grew memory since: start again after it.
-                self.next.set(previous * PAGE);
-                self.last.set(0);
-            }
-            self.end.set((previous + pages) * PAGE);
-            needed <= self.end.get() || self.reserve(needed)
+            Some((previous * PAGE, (previous + pages) * PAGE))
         }
     }
 
-    // SAFETY: every block handed out lies in linear memory owned by the arena alone (grown
-    // by it and never returned), is aligned as `layout` asks, and does not overlap a live
-    // block: `next` only moves back over the most recent block when that block is freed or
-    // shrunk, and a block is only extended in place when it is the most recent one.
+    // SAFETY: blocks come from `Heap`, which hands out memory it took from linear memory (or
+    // from the C allocator) and never hands out a byte of a live block twice: see the
+    // invariants on `Heap`.
     unsafe impl GlobalAlloc for CallArena {
+        #[inline]
         unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-            if self.end.get() == 0 && !self.reserve(0) {
-                return null_mut();
-            }
-            let align = layout.align();
-            let Some(start) = self
-                .next
-                .get()
-                .checked_add(align - 1)
-                .map(|n| n & !(align - 1))
-            else {
-                return null_mut();
-            };
-            let Some(end) = start.checked_add(layout.size()) else {
-                return null_mut();
-            };
-            if !self.reserve(end) {
-                return null_mut();
-            }
-            self.next.set(end);
-            self.last.set(start);
-            start as *mut u8
+            self.heap.alloc(layout)
         }
 
-        unsafe fn dealloc(&self, ptr: *mut u8, _layout: Layout) {
-            if ptr as usize == self.last.get() {
-                self.next.set(ptr as usize);
-                self.last.set(0);
-            }
+        #[inline]
+        unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+            // SAFETY: GlobalAlloc::dealloc's contract is Heap::dealloc's.
+            unsafe { self.heap.dealloc(ptr, layout) };
         }
 
         unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-            let at = ptr as usize;
-            if at == self.last.get() {
-                let Some(end) = at.checked_add(new_size) else {
-                    return null_mut();
-                };
-                if !self.reserve(end) {
-                    return null_mut();
-                }
-                // `reserve` forgets the last block if it had to skip memory grown by someone
-                // else; then the block cannot grow in place.
-                if self.last.get() == at {
-                    self.next.set(end);
-                    return ptr;
-                }
-            }
-            // SAFETY: `align` comes from a valid layout and `new_size` is what the caller
-            // asks for (GlobalAlloc::realloc's contract).
-            let new_layout = unsafe { Layout::from_size_align_unchecked(new_size, layout.align()) };
-            // SAFETY: as for `alloc`.
-            let new = unsafe { self.alloc(new_layout) };
-            if !new.is_null() {
-                // SAFETY: both blocks are live, at least `min(old, new)` long, and distinct
-                // (the new one starts at or after the old one's end).
-                unsafe { core::ptr::copy_nonoverlapping(ptr, new, layout.size().min(new_size)) };
-            }
-            new
+            // SAFETY: GlobalAlloc::realloc's contract is Heap::realloc's.
+            unsafe { self.heap.realloc(ptr, layout, new_size) }
         }
     }
 }
@@ -170,4 +354,244 @@ macro_rules! use_call_arena {
         #[global_allocator]
         static NBFACTS_CALL_ARENA: $crate::arena::CallArena = $crate::arena::CallArena::new();
     };
+}
+
+#[cfg(test)]
+#[allow(unsafe_code, clippy::unwrap_used, clippy::indexing_slicing)]
+mod tests {
+    use super::*;
+
+    const SLOT: usize = 1 << 20;
+
+    /// A buffer standing in for linear memory: an initial region, then growth in 1 MiB
+    /// steps, with a gap now and then as if something else had grown memory in between.
+    struct Buffer {
+        base: usize,
+        len: usize,
+        initial: usize,
+        top: Cell<usize>,
+        gap_every: usize,
+        grows: Cell<usize>,
+        /// Memory "grown by others": never to be handed out.
+        gaps: std::cell::RefCell<Vec<(usize, usize)>>,
+        _memory: Vec<u64>,
+    }
+
+    impl Buffer {
+        fn new(len: usize, initial: usize, gap_every: usize) -> Self {
+            let mut memory = vec![0u64; len / 8];
+            let base = memory.as_mut_ptr() as usize;
+            Self {
+                base,
+                len,
+                initial,
+                top: Cell::new(base + initial),
+                gap_every,
+                grows: Cell::new(0),
+                gaps: std::cell::RefCell::new(Vec::new()),
+                _memory: memory,
+            }
+        }
+
+        fn owns(&self, start: usize, len: usize) -> bool {
+            let end = start + len;
+            start >= self.base
+                && end <= self.base + self.len
+                && self
+                    .gaps
+                    .borrow()
+                    .iter()
+                    .all(|&(a, b)| end <= a || start >= b)
+        }
+    }
+
+    impl Source for &Buffer {
+        fn initial(&self) -> (usize, usize) {
+            (self.base, self.base + self.initial)
+        }
+
+        fn grow(&self, bytes: usize) -> Option<(usize, usize)> {
+            self.grows.set(self.grows.get() + 1);
+            if self.gap_every > 0 && self.grows.get().is_multiple_of(self.gap_every) {
+                let top = self.top.get();
+                self.gaps.borrow_mut().push((top, top + 4096));
+                self.top.set(top + 4096);
+            }
+            let start = self.top.get();
+            let end = start + bytes.div_ceil(SLOT).max(1) * SLOT;
+            if end > self.base + self.len {
+                return None;
+            }
+            self.top.set(end);
+            Some((start, end))
+        }
+    }
+
+    /// xorshift64*: deterministic and good enough to mix operations.
+    struct Rng(u64);
+
+    impl Rng {
+        fn next(&mut self) -> u64 {
+            self.0 ^= self.0 >> 12;
+            self.0 ^= self.0 << 25;
+            self.0 ^= self.0 >> 27;
+            self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+        }
+
+        fn below(&mut self, n: usize) -> usize {
+            (self.next() % n as u64) as usize
+        }
+    }
+
+    struct Live {
+        ptr: *mut u8,
+        layout: Layout,
+        fill: u8,
+    }
+
+    fn fill(block: &Live) {
+        // SAFETY: `block` is live and `layout.size()` long.
+        unsafe { core::ptr::write_bytes(block.ptr, block.fill, block.layout.size()) };
+    }
+
+    fn intact(block: &Live, len: usize) -> bool {
+        // SAFETY: as for `fill`, for the first `len` bytes.
+        let bytes = unsafe { core::slice::from_raw_parts(block.ptr, len) };
+        bytes.iter().all(|&b| b == block.fill)
+    }
+
+    fn no_overlap(live: &[Live]) {
+        let mut spans: Vec<(usize, usize)> = live
+            .iter()
+            .map(|b| (b.ptr as usize, b.ptr as usize + b.layout.size()))
+            .collect();
+        spans.sort_unstable();
+        for pair in spans.windows(2) {
+            assert!(pair[0].1 <= pair[1].0, "blocks overlap: {pair:?}");
+        }
+    }
+
+    /// Random allocations, frees and reallocations of small and large blocks with mixed
+    /// alignments: every live block keeps its contents, none overlaps another, and all of
+    /// them lie in memory the source handed out.
+    fn churn(initial: usize, gap_every: usize, seed: u64) {
+        let buffer = Buffer::new(256 << 20, initial, gap_every);
+        let heap = Heap::new(&buffer);
+        let mut rng = Rng(seed);
+        let mut live: Vec<Live> = Vec::new();
+        for step in 0..20_000u32 {
+            match rng.below(10) {
+                0..=4 => {
+                    let size = match rng.below(40) {
+                        0 => 1 + rng.below(100_000),
+                        1..=12 => 256 + rng.below(8_000),
+                        _ => 1 + rng.below(255),
+                    };
+                    let align = 1 << rng.below(5);
+                    let layout = Layout::from_size_align(size, align).unwrap();
+                    let ptr = heap.alloc(layout);
+                    assert!(!ptr.is_null());
+                    assert_eq!(ptr as usize % align, 0, "misaligned");
+                    assert!(
+                        buffer.owns(ptr as usize, size),
+                        "outside the source's memory"
+                    );
+                    let block = Live {
+                        ptr,
+                        layout,
+                        fill: step as u8,
+                    };
+                    fill(&block);
+                    live.push(block);
+                }
+                5..=7 if !live.is_empty() => {
+                    let block = live.swap_remove(rng.below(live.len()));
+                    assert!(intact(&block, block.layout.size()), "a live block changed");
+                    // SAFETY: `block` is live with this layout and dropped here.
+                    unsafe { heap.dealloc(block.ptr, block.layout) };
+                }
+                8 | 9 if !live.is_empty() => {
+                    let i = if rng.below(2) == 0 {
+                        live.len() - 1
+                    } else {
+                        rng.below(live.len())
+                    };
+                    let old = &live[i];
+                    let new_size = 1 + rng.below(old.layout.size() * 3);
+                    let kept = old.layout.size().min(new_size);
+                    // SAFETY: `old` is live with this layout; `new_size` is small.
+                    let ptr = unsafe { heap.realloc(old.ptr, old.layout, new_size) };
+                    assert!(!ptr.is_null());
+                    let block = Live {
+                        ptr,
+                        layout: Layout::from_size_align(new_size, old.layout.align()).unwrap(),
+                        fill: old.fill,
+                    };
+                    assert!(intact(&block, kept), "realloc lost contents");
+                    assert!(buffer.owns(ptr as usize, new_size));
+                    fill(&block);
+                    live[i] = block;
+                }
+                _ => {}
+            }
+            if step.is_multiple_of(1000) {
+                no_overlap(&live);
+            }
+        }
+        no_overlap(&live);
+        for block in &live {
+            assert!(intact(block, block.layout.size()));
+        }
+    }
+
+    #[test]
+    fn blocks_stay_separate_and_intact_from_growth_alone() {
+        churn(0, 0, 1);
+    }
+
+    #[test]
+    fn blocks_stay_separate_and_intact_with_an_initial_region() {
+        churn(4 << 20, 0, 2);
+    }
+
+    #[test]
+    fn blocks_stay_separate_and_intact_when_memory_is_grown_by_others() {
+        churn(1 << 20, 3, 3);
+    }
+
+    #[test]
+    fn freed_large_blocks_are_reused() {
+        let buffer = Buffer::new(16 << 20, 1 << 20, 0);
+        let heap = Heap::new(&buffer);
+        let layout = Layout::from_size_align(2000, 8).unwrap();
+        let keep = Layout::from_size_align(16, 8).unwrap();
+        let first = heap.alloc(layout);
+        // Something allocated after it, so freeing it cannot just move the top back.
+        let _kept = heap.alloc(keep);
+        // SAFETY: `first` is live with `layout`.
+        unsafe { heap.dealloc(first, layout) };
+        // `first` (2,000 bytes) is on the list of blocks of at least 1,024 bytes, which is
+        // where a request for 1,000 bytes looks.
+        let smaller = Layout::from_size_align(1000, 8).unwrap();
+        assert_eq!(heap.alloc(smaller), first);
+        // The most recent allocation grows in place.
+        let top = heap.alloc(layout);
+        // SAFETY: `top` is live with `layout`.
+        let grown = unsafe { heap.realloc(top, layout, 9000) };
+        assert_eq!(grown, top);
+    }
+
+    #[test]
+    fn a_refusing_source_is_a_null_allocation() {
+        let buffer = Buffer::new(2 << 20, 0, 0);
+        let heap = Heap::new(&buffer);
+        let huge = Layout::from_size_align(4 << 20, 8).unwrap();
+        assert!(heap.alloc(huge).is_null());
+        // The heap still works afterwards.
+        assert!(
+            !heap
+                .alloc(Layout::from_size_align(100, 8).unwrap())
+                .is_null()
+        );
+    }
 }
