@@ -36,6 +36,18 @@ pub enum PluginError {
         /// The import's name, e.g. `wasi:filesystem/types@0.2.6`.
         import: String,
     },
+    /// The plugin declares more initial linear memory than the memory cap allows.
+    #[error(
+        "plugin {source_name} starts with {needs} bytes of linear memory, more than the memory cap of {cap} bytes; raise the cap (Limits::memory_bytes) to run it"
+    )]
+    MemoryCap {
+        /// Where the plugin came from.
+        source_name: String,
+        /// The plugin's initial memory, in bytes.
+        needs: u64,
+        /// The cap, in bytes.
+        cap: u64,
+    },
     /// The plugin failed while describing itself.
     #[error("plugin {source_name} failed in describe(): {message}")]
     Describe {

@@ -264,3 +264,48 @@ fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
     }
     out
 }
+
+/// The Junos plugin starts with 32 MiB of linear memory (its call arena uses it before growing
+/// memory). Under a smaller cap it is refused at load with a message that says so, in either
+/// allocation mode, rather than failing every call.
+#[tokio::test]
+async fn a_cap_below_a_plugins_initial_memory_is_refused_at_load() {
+    for max_instances in [4, 0] {
+        let runtime = nbfacts_host::Runtime::new(nbfacts_host::RuntimeConfig {
+            limits: nbfacts_host::Limits {
+                memory_bytes: 16 << 20,
+                ..Default::default()
+            },
+            max_instances,
+            ..Default::default()
+        })
+        .unwrap();
+        let err = runtime
+            .load(nbfacts_tests::JUNOS, "builtin:junos")
+            .await
+            .unwrap_err();
+        assert!(matches!(err, PluginError::MemoryCap { needs, .. } if needs == 32 << 20));
+        assert_eq!(
+            err.to_string(),
+            "plugin builtin:junos starts with 33554432 bytes of linear memory, more than the \
+             memory cap of 16777216 bytes; raise the cap (Limits::memory_bytes) to run it"
+        );
+    }
+    // At the cap it loads and runs.
+    let runtime = nbfacts_host::Runtime::new(nbfacts_host::RuntimeConfig {
+        limits: nbfacts_host::Limits {
+            memory_bytes: 32 << 20,
+            ..Default::default()
+        },
+        ..Default::default()
+    })
+    .unwrap();
+    let junos = runtime.load(nbfacts_tests::JUNOS, "junos").await.unwrap();
+    let facts = junos
+        .collect(CollectRequest::new("arp"), arp_device())
+        .await;
+    assert!(
+        matches!(facts, Ok(Facts::Arp(ref entries)) if entries.len() == 1),
+        "{facts:?}"
+    );
+}

@@ -33,7 +33,8 @@ pub use sandbox::SUPPORTED_WIT;
 /// Sandbox limits applied to every collection.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Limits {
-    /// Linear-memory cap per instance, in bytes. Default 512 MiB.
+    /// Linear-memory cap per instance, in bytes. Default 512 MiB. A plugin that starts with
+    /// more is refused at load (the built-in Junos plugin starts with 32 MiB).
     pub memory_bytes: u64,
     /// Wall-clock deadline of one collection, device waits included. Default 120 s.
     pub deadline: Duration,
@@ -183,6 +184,15 @@ impl Runtime {
     /// `builtin:junos`).
     pub async fn load(&self, wasm: &[u8], source_name: &str) -> Result<Plugin, PluginError> {
         let digest = hex::encode(Sha256::digest(wasm));
+        let cap = self.inner.config.limits.memory_bytes;
+        let needs = initial_memory(wasm);
+        if needs > cap {
+            return Err(PluginError::MemoryCap {
+                source_name: source_name.to_string(),
+                needs,
+                cap,
+            });
+        }
         let component = self.compile_cached(wasm, &digest, source_name)?;
         sandbox::check_imports_exports(&self.inner.engine, &component, source_name)?;
         let pre =
@@ -261,6 +271,43 @@ impl Runtime {
         std::fs::rename(&tmp, &path).map_err(io(format!("cannot write {}", path.display())))?;
         sandbox::deserialize_cached(&self.inner.engine, &path).map_err(compile_error)
     }
+}
+
+/// The most initial linear memory any core module of `wasm` declares, in bytes (0 for bytes
+/// that do not parse: compiling them reports that). Plugins may start with more than they
+/// need at once (the Junos plugin starts with 32 MiB, which its allocator uses before growing
+/// memory); a cap below that would fail every call, so it is refused at load.
+fn initial_memory(mut wasm: &[u8]) -> u64 {
+    use wasmparser::{Chunk, Parser, Payload};
+    let mut most = 0;
+    let mut parser = Parser::new(0);
+    let mut parents = Vec::new();
+    while let Ok(Chunk::Parsed { consumed, payload }) = parser.parse(wasm, true) {
+        wasm = wasm.get(consumed..).unwrap_or_default();
+        match payload {
+            Payload::MemorySection(memories) => {
+                for memory in memories.into_iter().flatten() {
+                    let page = memory.page_size_log2.map_or(1 << 16, |log2| 1u64 << log2);
+                    most = most.max(memory.initial.saturating_mul(page));
+                }
+            }
+            // Function bodies are most of the bytes and say nothing about memory.
+            Payload::CodeSectionStart { size, .. } => {
+                parser.skip_section();
+                wasm = wasm.get(size as usize..).unwrap_or_default();
+            }
+            Payload::ModuleSection { parser: nested, .. }
+            | Payload::ComponentSection { parser: nested, .. } => {
+                parents.push(std::mem::replace(&mut parser, nested));
+            }
+            Payload::End(_) => match parents.pop() {
+                Some(parent) => parser = parent,
+                None => break,
+            },
+            _ => {}
+        }
+    }
+    most
 }
 
 fn base_config(config: &RuntimeConfig) -> Config {
