@@ -3,9 +3,9 @@
 //! The host runs every collection in a fresh instance and throws the instance away afterwards,
 //! so a plugin's heap never outlives one call. [`CallArena`] uses that:
 //!
-//! * allocating moves a pointer forward; the memory comes first from the part of the plugin's
-//!   initial linear memory that nothing uses yet, then from growing linear memory in steps of
-//!   at least 1 MiB;
+//! * allocating moves a pointer forward through regions of at least 1 MiB that the arena
+//!   takes from the C allocator (which owns the plugin's initial memory and grows linear
+//!   memory, contiguously, when that is used up);
 //! * the most recent allocation is given back, grown or shrunk in place (so a growing `Vec` or
 //!   `String` at the top is extended without a copy);
 //! * other blocks of 256 bytes or more are kept on free lists by size (powers of two) and
@@ -24,7 +24,9 @@
 //! the next instance in the same pooled slot `mprotect`s them away again, both walking every
 //! resident page. A plugin that declares a larger initial memory avoids both for calls that
 //! fit in it; the Junos plugin starts with 32 MiB (in its `build.rs`:
-//! `cargo:rustc-link-arg-cdylib=--initial-memory=33554432`). Untouched pages cost nothing.
+//! `cargo:rustc-link-arg-cdylib=--initial-memory=33554432`). Untouched pages cost nothing, and
+//! a bigger call still finds its memory in one piece: the C allocator grows memory right after
+//! its initial part, so a 48 MB reply starts near the bottom of memory, not above 32 MiB.
 //!
 //! Only WebAssembly builds use it; native builds (unit tests) keep the system allocator.
 
@@ -67,13 +69,10 @@ const REUSE_FROM: usize = 256;
 /// Free lists: index `k` holds blocks of at least `2^k` bytes.
 const CLASSES: usize = usize::BITS as usize;
 
-/// Where a [`Heap`] gets its memory: linear memory in a plugin, a buffer in tests.
+/// Where a [`Heap`] gets its memory: the C allocator in a plugin, a buffer in tests.
 trait Source {
-    /// The region to use first, as `(start, end)`; empty (`start == end`) if there is none.
-    fn initial(&self) -> (usize, usize);
-
-    /// At least `bytes` more memory, as `(start, end)`; `None` when refused. The region
-    /// follows the previous one unless something else took memory in between.
+    /// A region of at least `bytes`, as `(start, end)`; `None` when refused. It may or may
+    /// not follow the previous one.
     fn grow(&self, bytes: usize) -> Option<(usize, usize)>;
 }
 
@@ -138,14 +137,6 @@ impl<S: Source> Heap<S> {
     #[cold]
     #[inline(never)]
     fn alloc_slow(&self, layout: Layout) -> *mut u8 {
-        if self.end.get() == 0 {
-            let (start, end) = self.source.initial();
-            self.next.set(start);
-            self.end.set(end);
-            if let Some(start) = self.bump(layout) {
-                return start as *mut u8;
-            }
-        }
         // `size + align` is room for the block whether or not the new memory continues the
         // region (at most `align - 1` bytes go to alignment either way).
         let Some(bytes) = layout.size().checked_add(layout.align()) else {
@@ -160,7 +151,8 @@ impl<S: Source> Heap<S> {
 
     /// Takes at least `bytes` more from the source. `Some(true)` when the region was extended
     /// in place, `Some(false)` when it was replaced by a new one (the end of the old one is
-    /// abandoned), `None` when the source refused.
+    /// abandoned), `None` when the source refused. (Before first use `end` is 0, which no
+    /// region starts at.)
     fn more(&self, bytes: usize) -> Option<bool> {
         let (start, end) = self.source.grow(bytes)?;
         let contiguous = start == self.end.get();
@@ -257,16 +249,12 @@ impl<S: Source> Heap<S> {
     }
 }
 
-/// The plugin's linear memory.
+/// The plugin's linear memory, through the C allocator.
 #[derive(Debug)]
 struct LinearMemory;
 
 #[cfg(not(target_arch = "wasm32"))]
 impl Source for LinearMemory {
-    fn initial(&self) -> (usize, usize) {
-        (0, 0)
-    }
-
     fn grow(&self, _bytes: usize) -> Option<(usize, usize)> {
         None
     }
@@ -276,56 +264,29 @@ impl Source for LinearMemory {
 #[allow(unsafe_code)]
 mod wasm {
     use core::alloc::{GlobalAlloc, Layout};
-    use core::arch::wasm32::{memory_grow, memory_size};
 
     use super::{CallArena, LinearMemory, Source};
 
-    const PAGE: usize = 64 * 1024;
-    /// Pages: 1 MiB.
-    const MIN_GROWTH: usize = 16;
-    /// Left to the C allocator in the initial memory, for its own bookkeeping and anything
-    /// the C library allocates.
-    const LIBC_SHARE: usize = 64 * 1024;
-
-    unsafe extern "C" {
-        /// Where the heap starts: above static data and the stack (set by `wasm-ld`).
-        static __heap_base: u8;
-    }
+    /// Regions are at least 1 MiB.
+    const MIN_REGION: usize = 1 << 20;
 
     impl Source for LinearMemory {
-        /// The free part of the memory the module starts with, if the module declares more
-        /// than one growth step of it (`--initial-memory`): taken from the C allocator, which
-        /// owns that memory, so that nothing else can be handed the same bytes. Otherwise
-        /// nothing: the arena starts by growing memory.
-        fn initial(&self) -> (usize, usize) {
-            let top = memory_size(0) * PAGE;
-            let heap_base = &raw const __heap_base as usize;
-            let size = top.saturating_sub(heap_base).saturating_sub(LIBC_SHARE);
-            if size >= MIN_GROWTH * PAGE
-                && let Ok(layout) = Layout::from_size_align(size, 16)
-            {
-                // SAFETY: `layout` has a non-zero size.
-                let start = unsafe { std::alloc::System.alloc(layout) } as usize;
-                if start != 0 {
-                    return (start, start + size);
-                }
-            }
-            (top, top)
-        }
-
+        /// A block of the C allocator's. It owns the memory the module starts with (above
+        /// static data and the stack) and grows linear memory when that is used up, extending
+        /// its free top, so consecutive regions are nearly contiguous (a few bytes of its
+        /// bookkeeping between them) and memory is grown only once the initial part is full.
         fn grow(&self, bytes: usize) -> Option<(usize, usize)> {
-            let pages = bytes.div_ceil(PAGE).max(MIN_GROWTH);
-            let previous = memory_grow(0, pages);
-            if previous == usize::MAX {
-                return None;
-            }
-            Some((previous * PAGE, (previous + pages) * PAGE))
+            let size = bytes.checked_next_multiple_of(64 * 1024)?.max(MIN_REGION);
+            // Alignment 8 is plain `malloc`; the heap aligns blocks itself.
+            let layout = Layout::from_size_align(size, 8).ok()?;
+            // SAFETY: `layout` has a non-zero size.
+            let start = unsafe { std::alloc::System.alloc(layout) } as usize;
+            (start != 0).then(|| (start, start + size))
         }
     }
 
-    // SAFETY: blocks come from `Heap`, which hands out memory it took from linear memory (or
-    // from the C allocator) and never hands out a byte of a live block twice: see the
-    // invariants on `Heap`.
+    // SAFETY: blocks come from `Heap`, which hands out memory it took from the C allocator
+    // and never hands out a byte of a live block twice: see the invariants on `Heap`.
     unsafe impl GlobalAlloc for CallArena {
         #[inline]
         unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
@@ -363,12 +324,12 @@ mod tests {
 
     const SLOT: usize = 1 << 20;
 
-    /// A buffer standing in for linear memory: an initial region, then growth in 1 MiB
-    /// steps, with a gap now and then as if something else had grown memory in between.
+    /// A buffer standing in for the C allocator: a large first region if asked for, then
+    /// regions in 1 MiB steps, with a gap now and then as between blocks of an allocator.
     struct Buffer {
         base: usize,
         len: usize,
-        initial: usize,
+        first: usize,
         top: Cell<usize>,
         gap_every: usize,
         grows: Cell<usize>,
@@ -378,14 +339,14 @@ mod tests {
     }
 
     impl Buffer {
-        fn new(len: usize, initial: usize, gap_every: usize) -> Self {
+        fn new(len: usize, first: usize, gap_every: usize) -> Self {
             let mut memory = vec![0u64; len / 8];
             let base = memory.as_mut_ptr() as usize;
             Self {
                 base,
                 len,
-                initial,
-                top: Cell::new(base + initial),
+                first,
+                top: Cell::new(base),
                 gap_every,
                 grows: Cell::new(0),
                 gaps: std::cell::RefCell::new(Vec::new()),
@@ -406,11 +367,12 @@ mod tests {
     }
 
     impl Source for &Buffer {
-        fn initial(&self) -> (usize, usize) {
-            (self.base, self.base + self.initial)
-        }
-
         fn grow(&self, bytes: usize) -> Option<(usize, usize)> {
+            let bytes = if self.grows.get() == 0 {
+                bytes.max(self.first)
+            } else {
+                bytes
+            };
             self.grows.set(self.grows.get() + 1);
             if self.gap_every > 0 && self.grows.get().is_multiple_of(self.gap_every) {
                 let top = self.top.get();
@@ -474,8 +436,8 @@ mod tests {
     /// Random allocations, frees and reallocations of small and large blocks with mixed
     /// alignments: every live block keeps its contents, none overlaps another, and all of
     /// them lie in memory the source handed out.
-    fn churn(initial: usize, gap_every: usize, seed: u64) {
-        let buffer = Buffer::new(256 << 20, initial, gap_every);
+    fn churn(first: usize, gap_every: usize, seed: u64) {
+        let buffer = Buffer::new(256 << 20, first, gap_every);
         let heap = Heap::new(&buffer);
         let mut rng = Rng(seed);
         let mut live: Vec<Live> = Vec::new();
@@ -550,12 +512,12 @@ mod tests {
     }
 
     #[test]
-    fn blocks_stay_separate_and_intact_with_an_initial_region() {
+    fn blocks_stay_separate_and_intact_with_a_large_first_region() {
         churn(4 << 20, 0, 2);
     }
 
     #[test]
-    fn blocks_stay_separate_and_intact_when_memory_is_grown_by_others() {
+    fn blocks_stay_separate_and_intact_when_regions_are_apart() {
         churn(1 << 20, 3, 3);
     }
 
