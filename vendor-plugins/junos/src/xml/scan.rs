@@ -105,6 +105,13 @@ fn is_space_char(c: char) -> bool {
     matches!(c, ' ' | '\t' | '\r' | '\n')
 }
 
+/// A tag without a name at `lt`.
+#[cold]
+#[inline(never)]
+fn no_name(lt: usize) -> XmlError {
+    error(lt, "expected an element name after '<'")
+}
+
 fn error(position: usize, message: impl Into<String>) -> XmlError {
     XmlError {
         position: position as u64,
@@ -137,17 +144,7 @@ impl<'a> Scanner<'a> {
         loop {
             let pos = self.pos;
             let Some(&first) = bytes.get(pos) else {
-                return match self.open.last() {
-                    None => Ok(None),
-                    Some(open) => Err(error(
-                        pos,
-                        format!(
-                            "unexpected end of document: <{}> and {} more elements are not closed",
-                            open.name(input),
-                            self.open.len() - 1
-                        ),
-                    )),
-                };
+                return self.end_of_input(pos);
             };
             if first != b'<' {
                 let (end, blank) = scan_text(bytes, pos);
@@ -166,14 +163,42 @@ impl<'a> Scanner<'a> {
                         return Ok(Some(Token::CData(cdata)));
                     }
                 }
-                Some(b'?') => {
-                    let end = find(bytes, pos + 2, b"?>")
-                        .ok_or_else(|| error(pos, "unterminated processing instruction"))?;
-                    self.pos = end + 2;
-                }
+                Some(b'?') => self.processing_instruction(pos)?,
                 _ => return self.start_tag(pos).map(Some),
             }
         }
+    }
+
+    // Rare paths are functions of their own, marked cold: Cranelift does not shrink-wrap, so
+    // the registers and the shadow-stack frame a function's rare paths need (formatting an
+    // error, say) are saved and set up on every call, fast path included. With them outlined,
+    // `end_tag`'s fast path is small enough for Wasmtime to inline into `next_token`.
+
+    /// The end of the input: fine when no element is open.
+    #[cold]
+    #[inline(never)]
+    fn end_of_input(&self, pos: usize) -> Result<Option<Token<'a>>, XmlError> {
+        match self.open.last() {
+            None => Ok(None),
+            Some(open) => Err(error(
+                pos,
+                format!(
+                    "unexpected end of document: <{}> and {} more elements are not closed",
+                    open.name(self.input),
+                    self.open.len() - 1
+                ),
+            )),
+        }
+    }
+
+    /// Skips `<?...?>` at `lt`.
+    #[cold]
+    #[inline(never)]
+    fn processing_instruction(&mut self, lt: usize) -> Result<(), XmlError> {
+        let end = find(self.input.as_bytes(), lt + 2, b"?>")
+            .ok_or_else(|| error(lt, "unterminated processing instruction"))?;
+        self.pos = end + 2;
+        Ok(())
     }
 
     #[inline(never)]
@@ -183,35 +208,15 @@ impl<'a> Scanner<'a> {
         let name_start = lt + 1;
         let (i, colon) = scan_name(bytes, name_start);
         if i == name_start {
-            return Err(error(lt, "expected an element name after '<'"));
+            return Err(no_name(lt));
         }
         let name = slice(input, name_start, i);
         let local = colon.map_or(name, |c| slice(input, c + 1, i));
-        // The tag ends at the first '>' outside a quoted attribute value.
-        let mut at = i;
+        // Most tags end right after their name.
         let gt = if bytes.get(i) == Some(&b'>') {
             i
         } else {
-            loop {
-                let rest = bytes.get(at..).unwrap_or_default();
-                match memchr3(b'>', b'"', b'\'', rest) {
-                    None => return Err(error(lt, format!("unterminated tag <{name}"))),
-                    Some(off) => {
-                        let found = at + off;
-                        match bytes.get(found) {
-                            Some(b'>') => break found,
-                            Some(&quote) => {
-                                let after = bytes.get(found + 1..).unwrap_or_default();
-                                let close = memchr(quote, after).ok_or_else(|| {
-                                    error(found, format!("unterminated attribute value in <{name}"))
-                                })?;
-                                at = found + 1 + close + 1;
-                            }
-                            None => return Err(error(lt, format!("unterminated tag <{name}"))),
-                        }
-                    }
-                }
-            }
+            self.tag_end(lt, i)?
         };
         self.pos = gt + 1;
         let empty = gt > i && bytes.get(gt - 1) == Some(&b'/');
@@ -234,8 +239,61 @@ impl<'a> Scanner<'a> {
         }
     }
 
+    /// Where the tag at `lt` ends when its name (ending at `i`) is followed by attributes or
+    /// `/>`: the first '>' outside a quoted attribute value.
+    #[inline(never)]
+    fn tag_end(&self, lt: usize, i: usize) -> Result<usize, XmlError> {
+        let input = self.input;
+        let bytes = input.as_bytes();
+        let unterminated = |at: usize, what: &str| {
+            let name = slice(input, lt + 1, i);
+            error(at, format!("unterminated {what} <{name}"))
+        };
+        let mut at = i;
+        loop {
+            let rest = bytes.get(at..).unwrap_or_default();
+            let found =
+                at + memchr3(b'>', b'"', b'\'', rest).ok_or_else(|| unterminated(lt, "tag"))?;
+            match bytes.get(found) {
+                Some(b'>') => return Ok(found),
+                Some(&quote) => {
+                    let after = bytes.get(found + 1..).unwrap_or_default();
+                    let close = memchr(quote, after)
+                        .ok_or_else(|| unterminated(found, "attribute value in"))?;
+                    at = found + 1 + close + 1;
+                }
+                None => return Err(unterminated(lt, "tag")),
+            }
+        }
+    }
+
     #[inline(never)]
     fn end_tag(&mut self, lt: usize) -> Result<Token<'a>, XmlError> {
+        let input = self.input;
+        let bytes = input.as_bytes();
+        let name_start = lt + 2;
+        // Nearly always the end tag is exactly `</` + the open element's name + `>`.
+        if let Some(&open) = self.open.last() {
+            let expected = open.name(input);
+            let end = name_start + expected.len();
+            if bytes.get(end) == Some(&b'>')
+                && bytes
+                    .get(name_start..end)
+                    .is_some_and(|found| same(found, expected.as_bytes()))
+            {
+                self.open.pop();
+                self.pos = end + 1;
+                return Ok(Token::End(open.local(input)));
+            }
+        }
+        self.end_tag_slow(lt)
+    }
+
+    /// An end tag that is not simply `</` + the open element's name + `>`: space before the
+    /// `>` (allowed), or an error.
+    #[cold]
+    #[inline(never)]
+    fn end_tag_slow(&mut self, lt: usize) -> Result<Token<'a>, XmlError> {
         let input = self.input;
         let bytes = input.as_bytes();
         let name_start = lt + 2;
@@ -246,16 +304,6 @@ impl<'a> Scanner<'a> {
             return Err(error(lt, format!("</{name}> closes no open element")));
         };
         let expected = open.name(input);
-        // Nearly always the end tag is exactly `</` + the open element's name + `>`.
-        let end = name_start + expected.len();
-        if bytes.get(end) == Some(&b'>')
-            && bytes
-                .get(name_start..end)
-                .is_some_and(|found| same(found, expected.as_bytes()))
-        {
-            self.pos = end + 1;
-            return Ok(Token::End(open.local(input)));
-        }
         let gt = memchr(b'>', bytes.get(name_start..).unwrap_or_default())
             .map(|i| name_start + i)
             .ok_or_else(|| error(lt, "unterminated end tag"))?;
