@@ -49,7 +49,7 @@ pub struct CallArena {
 unsafe impl Sync for CallArena {}
 
 impl CallArena {
-    /// An arena that takes its memory from linear memory on first use.
+    /// An arena that takes its first region from the C allocator on first use.
     pub const fn new() -> Self {
         Self {
             heap: Heap::new(LinearMemory),
@@ -76,9 +76,10 @@ trait Source {
     fn grow(&self, bytes: usize) -> Option<(usize, usize)>;
 }
 
-/// The allocator's state. Invariants: `[next, end)` is free; every block on a free list lies
-/// below `next`; `last`, if not 0, is the start of the most recent bump allocation, which is
-/// live and ends at `next`.
+/// The allocator's state. Invariants: `[next, end)` is free and no block on a free list lies
+/// in it (free blocks were bumped out of it earlier, and `next` only moves back over `last`,
+/// which is never on a list); `last`, if not 0, is the start of the most recent bump
+/// allocation, which is live and ends at `next`.
 #[derive(Debug)]
 struct Heap<S> {
     source: S,
@@ -240,7 +241,7 @@ impl<S: Source> Heap<S> {
         let new = self.alloc(new_layout);
         if !new.is_null() {
             // SAFETY: both blocks are live and at least `min(old, new)` long; they do not
-            // overlap (the new one is a free-list block or lies at or above `next`).
+            // overlap (the new one came off a free list or out of the free `[next, end)`).
             unsafe { core::ptr::copy_nonoverlapping(ptr, new, layout.size().min(new_size)) };
             // SAFETY: `ptr` was live with `layout` and is not used again.
             unsafe { self.dealloc(ptr, layout) };
