@@ -138,6 +138,12 @@ impl<'a> Scanner<'a> {
     }
 
     /// The next token, or `None` at the end of a well-formed document.
+    // Inlined into each parser's loop inside the sandbox, where a call also pays a deadline
+    // check and returns the token through linear memory: sandboxed MAC table 112.4 -> 108.9
+    // and 114.6 -> 113.6 ms, EVPN database 120.2 -> 115.9 ms (builds compared in one
+    // process). Natively the same hint made the MAC table 1.5-2.5% slower, so native builds
+    // keep the compiler's choice.
+    #[cfg_attr(target_arch = "wasm32", inline(always))]
     pub fn next_token(&mut self) -> Result<Option<Token<'a>>, XmlError> {
         let input = self.input;
         let bytes = input.as_bytes();
