@@ -240,9 +240,9 @@ fn neighbor(item: El<'_, '_>, interface: &str, port_id: &str, detailed: bool) ->
 
 /// NAPALM's capability translation: a case-insensitive substring match, sorted.
 ///
-/// One pass over the text, looking a phrase up by the byte it would start with: inside the
+/// One pass over the text, comparing a phrase only where its first byte is: inside the
 /// sandbox a substring search per phrase (`memmem`, which first builds a searcher) cost about
-/// 3% of an LLDP collection, against a few hundredths of that natively.
+/// 3% of an LLDP collection, against under 1% natively.
 pub fn capabilities(text: &str) -> Vec<String> {
     // By NAPALM's name, so that the matches come out sorted.
     const TABLE: [(&str, &str); 8] = [
@@ -258,23 +258,13 @@ pub fn capabilities(text: &str) -> Vec<String> {
     let bytes = text.as_bytes();
     let mut found = 0u8;
     for (i, b) in bytes.iter().enumerate() {
-        let candidates: &[usize] = match b.to_ascii_lowercase() {
-            b'b' => &[0],
-            b'd' => &[1],
-            b'o' => &[2],
-            b'r' => &[3, 4],
-            b's' => &[5],
-            b't' => &[6],
-            b'w' => &[7],
-            _ => continue,
-        };
-        for &k in candidates {
-            let Some((phrase, _)) = TABLE.get(k) else {
-                continue;
-            };
-            if bytes
-                .get(i..i + phrase.len())
-                .is_some_and(|w| w.eq_ignore_ascii_case(phrase.as_bytes()))
+        let b = b.to_ascii_lowercase();
+        for (k, (phrase, _)) in TABLE.iter().enumerate() {
+            // The first byte rules out nearly every phrase before anything is compared.
+            if phrase.as_bytes().first() == Some(&b)
+                && bytes
+                    .get(i..i + phrase.len())
+                    .is_some_and(|w| w.eq_ignore_ascii_case(phrase.as_bytes()))
             {
                 found |= 1 << k;
             }
