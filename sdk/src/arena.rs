@@ -23,10 +23,10 @@
 //! Growing linear memory costs more than it seems: each growth `mprotect`s the new pages, and
 //! the next instance in the same pooled slot `mprotect`s them away again, both walking every
 //! resident page. A plugin that declares a larger initial memory avoids both for calls that
-//! fit in it; the Junos plugin starts with 32 MiB (in its `build.rs`:
-//! `cargo:rustc-link-arg-cdylib=--initial-memory=33554432`). Untouched pages cost nothing, and
+//! fit in it; the Junos plugin starts with 16 MiB (in its `build.rs`:
+//! `cargo:rustc-link-arg-cdylib=--initial-memory=16777216`). Untouched pages cost nothing, and
 //! a bigger call still finds its memory in one piece: the C allocator grows memory right after
-//! its initial part, so a 48 MB reply starts near the bottom of memory, not above 32 MiB.
+//! its initial part, so a 48 MB reply starts near the bottom of memory, not above 16 MiB.
 //!
 //! Only WebAssembly builds use it; native builds (unit tests) keep the system allocator.
 

@@ -265,7 +265,7 @@ fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
     out
 }
 
-/// The Junos plugin starts with 32 MiB of linear memory (its call arena uses it before growing
+/// The Junos plugin starts with 16 MiB of linear memory (its call arena uses it before growing
 /// memory). Under a smaller cap it is refused at load with a message that says so, in either
 /// allocation mode, rather than failing every call.
 #[tokio::test]
@@ -273,7 +273,7 @@ async fn a_cap_below_a_plugins_initial_memory_is_refused_at_load() {
     for max_instances in [4, 0] {
         let runtime = nbfacts_host::Runtime::new(nbfacts_host::RuntimeConfig {
             limits: nbfacts_host::Limits {
-                memory_bytes: 16 << 20,
+                memory_bytes: 8 << 20,
                 ..Default::default()
             },
             max_instances,
@@ -284,17 +284,17 @@ async fn a_cap_below_a_plugins_initial_memory_is_refused_at_load() {
             .load(nbfacts_tests::JUNOS, "builtin:junos")
             .await
             .unwrap_err();
-        assert!(matches!(err, PluginError::MemoryCap { needs, .. } if needs == 32 << 20));
+        assert!(matches!(err, PluginError::MemoryCap { needs, .. } if needs == 16 << 20));
         assert_eq!(
             err.to_string(),
-            "plugin builtin:junos starts with 33554432 bytes of linear memory, more than the \
-             memory cap of 16777216 bytes; raise the cap (Limits::memory_bytes) to run it"
+            "plugin builtin:junos starts with 16777216 bytes of linear memory, more than the \
+             memory cap of 8388608 bytes; raise the cap (Limits::memory_bytes) to run it"
         );
     }
     // At the cap it loads and runs.
     let runtime = nbfacts_host::Runtime::new(nbfacts_host::RuntimeConfig {
         limits: nbfacts_host::Limits {
-            memory_bytes: 32 << 20,
+            memory_bytes: 16 << 20,
             ..Default::default()
         },
         ..Default::default()
