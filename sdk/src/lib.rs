@@ -78,8 +78,8 @@
 //! * Each collection runs in a fresh instance that is thrown away afterwards. A plugin that
 //!   parses big replies can install [`arena::CallArena`], a bump allocator that exploits this,
 //!   with `nbfacts_sdk::use_call_arena!();` next to `export_collector!` (the Junos plugin does,
-//!   and declares 16 MiB of initial memory in its `build.rs` so that most collections never
-//!   grow memory; the arena's documentation says why that matters).
+//!   and declares a larger initial memory in its `build.rs` so that collections of a few
+//!   megabytes never grow memory; the arena's documentation says why that matters).
 #![deny(unsafe_code)]
 
 #[doc(hidden)]

@@ -1,5 +1,6 @@
 //! The plugin's linear memory starts at 16 MiB, which the SDK's call arena uses before it
-//! grows memory (see `nbfacts_sdk::arena`): most collections then never grow it.
+//! grows memory (see `nbfacts_sdk::arena`): collections of a few megabytes
+//! then never grow it.
 //!
 //! Not more: after each call the pooled slot zeroes every page the instance left resident,
 //! and that can be all of the initial memory once a big collection has touched it. With 32

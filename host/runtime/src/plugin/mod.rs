@@ -34,7 +34,8 @@ pub use sandbox::SUPPORTED_WIT;
 #[derive(Debug, Clone, PartialEq)]
 pub struct Limits {
     /// Linear-memory cap per instance, in bytes. Default 512 MiB. A plugin that starts with
-    /// more is refused at load (the built-in Junos plugin starts with 16 MiB).
+    /// more is refused at load (the built-in Junos plugin declares its initial memory in its
+    /// `build.rs`).
     pub memory_bytes: u64,
     /// Wall-clock deadline of one collection, device waits included. Default 120 s.
     pub deadline: Duration,
@@ -275,8 +276,7 @@ impl Runtime {
 
 /// The most initial linear memory any core module of `wasm` declares, in bytes (0 for bytes
 /// that do not parse: compiling them reports that). Plugins may start with more than they
-/// need at once (the Junos plugin starts with 16 MiB, which its allocator uses before growing
-/// memory); a cap below that would fail every call, so it is refused at load.
+/// need at once (the Junos plugin does, and its allocator uses it before growing memory); a cap below that would fail every call, so it is refused at load.
 fn initial_memory(mut wasm: &[u8]) -> u64 {
     use wasmparser::{Chunk, Parser, Payload};
     let mut most = 0;
