@@ -1,6 +1,6 @@
 //! What a simulated device answers: recorded replies from a directory, or a generated device.
 //!
-//! A directory is read the way [`nbfacts_host::ReplayDevice`]-style replays read it
+//! A directory is read the way `nbfacts_host::ReplayDevice`-style replays read it
 //! (`nbfacts_sdk::testing::reply_file_name`): an RPC `get-foo` is answered from `get-foo.xml`
 //! (with the value of an `instance` argument appended), a CLI command from its sanitised name
 //! plus `.txt`, and an RPC with no file gets the same `rpc-error` a Junos device sends for an

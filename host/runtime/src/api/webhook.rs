@@ -5,7 +5,7 @@
 //! what or how nbfacts collects ([`RELEVANT_FIELDS`]), and the device is ready: it has a
 //! platform (hence a driver), a management address and a status nbfacts collects from.
 //! Everything else is answered `200 {"ignored": "<reason>"}`, and the last
-//! [`super::RECENT_WEBHOOKS`] outcomes are kept for `GET /api/v1/webhooks/recent`, so an
+//! `RECENT_WEBHOOKS` outcomes are kept for `GET /api/v1/webhooks/recent`, so an
 //! operator can see why a change did or did not start a collection.
 
 use std::sync::atomic::{AtomicU64, Ordering};

@@ -4,7 +4,7 @@
 //! from every target, reconciles the facts into a [`ChangeSet`] per (device, collector) and,
 //! depending on the [`Mode`], writes it (`apply`), writes it into a NetBox branch (`branch`) or
 //! only stores it for review (`report`). Every object written is recorded with its state
-//! before and after, so [`rollback`] can undo the job later.
+//! before and after, so [`mod@rollback`] can undo the job later.
 //!
 //! Failure is contained: a device that cannot be reached, a plugin that traps or a NetBox
 //! refusal fails that one (device, collector) result, never the others.

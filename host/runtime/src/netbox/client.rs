@@ -1,6 +1,6 @@
 //! A NetBox REST client built for reconciliation: bulk reads (many filter values per request,
 //! pagination), concurrent reads of many devices coalesced into shared requests (see
-//! [`coalesce`]), bulk writes (lists in one request), retries with backoff where repeating is
+//! `coalesce`), bulk writes (lists in one request), retries with backoff where repeating is
 //! safe, request counting, and errors that carry NetBox's own message but never the token.
 
 mod coalesce;

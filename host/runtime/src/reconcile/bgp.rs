@@ -4,7 +4,7 @@
 //!
 //! Whether the NetBox routing plugin is installed is read from `/api/status/` at run time; the
 //! change set says so in a note. With the plugin, the sessions are written to it as well (see
-//! [`routing`]): a BGP router per device and local AS (whose ASN object is then needed too), a
+//! `routing`): a BGP router per device and local AS (whose ASN object is then needed too), a
 //! scope per routing instance, a peer per neighbour. Without it, the writes are ASNs and peer
 //! IPs only.
 //!

@@ -221,7 +221,7 @@ fn host_of(ip: &Value) -> Option<std::net::IpAddr> {
 /// their mask and VRF: NetBox's `address` filter for values without a mask.
 ///
 /// A report over many devices (see [`Context::shared_reads`]) whose IP address table is small
-/// for the run (at most [`IP_INDEX_ROWS_PER_DEVICE`] rows per device) reads the table's
+/// for the run (at most `IP_INDEX_ROWS_PER_DEVICE` rows per device) reads the table's
 /// addresses once and then only the matching objects, by id; a fleet report of 1,000
 /// devices made 425 reads by value otherwise. Every other case reads by value.
 pub async fn ips_by_host(ctx: &Context, hosts: &[String]) -> Result<Vec<Value>, ReconcileError> {

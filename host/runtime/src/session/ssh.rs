@@ -1,7 +1,7 @@
 //! The SSH transport: one russh connection per device, channels on demand.
 //!
 //! [`SshConnection::connect`] opens TCP, runs key exchange, checks the host key with the run's
-//! [`HostKeyVerifier`](super::HostKeyVerifier) *before* any credential is sent, and
+//! [`HostKeyVerifier`] *before* any credential is sent, and
 //! authenticates (public key first, then password, as OpenSSH does). Each step has its own
 //! timeout. Keepalives and an idle timeout are russh's, configured from [`SessionOptions`].
 //! The connection then hands out channels: the `netconf` subsystem (kept open by the NETCONF
