@@ -11,6 +11,11 @@
 //! cargo bench -p nbfacts-tests --bench plugin_runtime -- describe   # one of them
 //! ```
 //!
+//! Each parser case prints two lines: the whole call on each side and their ratio, then a
+//! split of the best runs (the sandbox's from [`nbfacts_host::CallTimes`]): how long each side
+//! took to read the replies, how long the parser itself ran natively and inside the sandbox,
+//! and what the sandbox adds around it (instantiating, copying the facts out).
+//!
 //! The two sides are not built alike by default: the plugin gets the `plugin` profile (fat
 //! LTO, one codegen unit) and, in `.cargo/config.toml`, LLVM's inline threshold raised to 1000
 //! for `wasm32-wasip2`; the native parser gets the bench profile. For a like-for-like native
@@ -50,14 +55,45 @@
     clippy::indexing_slicing
 )]
 
+use std::cell::Cell;
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use nbfacts_host::{CollectRequest, ReplayDevice, Runtime, RuntimeConfig};
+use nbfacts_host::{CallTimes, CollectRequest, ReplayDevice, Runtime, RuntimeConfig};
 use nbfacts_junos::generate;
-use nbfacts_sdk::Collector;
 use nbfacts_sdk::testing::FakeDevice;
+use nbfacts_sdk::{Collector, Device, DeviceError, DeviceInfo};
+
+/// The native side's device, timing its reads, so that the parser's own time can be told
+/// apart from handing it the reply (the sandbox side's equivalent is `CallTimes`).
+struct TimedDevice {
+    inner: FakeDevice,
+    reading: Cell<Duration>,
+}
+
+impl TimedDevice {
+    fn timed<T>(&self, read: impl FnOnce() -> T) -> T {
+        let t = Instant::now();
+        let out = read();
+        self.reading.set(self.reading.get() + t.elapsed());
+        out
+    }
+}
+
+impl Device for TimedDevice {
+    fn netconf_rpc(&self, rpc: &str) -> Result<String, DeviceError> {
+        self.timed(|| self.inner.netconf_rpc(rpc))
+    }
+
+    fn cli(&self, command: &str) -> Result<String, DeviceError> {
+        self.timed(|| self.inner.cli(command))
+    }
+
+    fn info(&self) -> DeviceInfo {
+        self.inner.info()
+    }
+}
 
 /// CPU time of the calling thread. Native parsers and sandboxed plugins both run on this
 /// thread (the plugin on a fiber of it), so on a shared machine this is the fairer clock:
@@ -260,6 +296,10 @@ async fn async_main() {
 /// CPU clock. Both include handing the reply to the parser and building the typed facts; the
 /// sandbox side also instantiates the plugin and copies the facts out. With several plugins,
 /// each run runs every one of them in turn, and each gets its own line.
+///
+/// A second line splits the best runs: natively, reading the replies and the rest (the
+/// parser); in the sandbox, [`CallTimes`]. Its ratio compares the parser alone on each side,
+/// without what only the sandbox does around it.
 async fn parser_ratio(
     plugins: &[(String, nbfacts_host::Plugin)],
     label: &str,
@@ -282,20 +322,29 @@ async fn parser_ratio(
         fake = fake.with_reply(name, text);
         memory.insert(format!("{name}.xml"), Arc::from(text.as_str()));
     }
+    let device = TimedDevice {
+        inner: fake,
+        reading: Cell::new(Duration::ZERO),
+    };
     let replay = Arc::new(ReplayDevice::from_memory("bench", "junos", memory));
     let request = CollectRequest::new(collector);
     let mut native = Vec::new();
     let mut native_cpu = Vec::new();
+    let mut native_parse = Vec::new();
     let mut wasm = vec![Vec::new(); plugins.len()];
     let mut wasm_cpu = vec![Vec::new(); plugins.len()];
+    let mut wasm_times: Vec<Vec<CallTimes>> = vec![Vec::new(); plugins.len()];
     // NBFACTS_BENCH_ONLY=native or =wasm: one side only, to profile it.
     let only = std::env::var("NBFACTS_BENCH_ONLY").unwrap_or_default();
     for _ in 0..reps {
         if only != "wasm" {
+            device.reading.set(Duration::ZERO);
             let (t, c) = (Instant::now(), thread_cpu());
-            let facts = nbfacts_junos::Junos::collect(&request, &fake).unwrap();
-            native.push(t.elapsed());
+            let facts = nbfacts_junos::Junos::collect(&request, &device).unwrap();
+            let elapsed = t.elapsed();
+            native.push(elapsed);
             native_cpu.push(thread_cpu() - c);
+            native_parse.push(elapsed.saturating_sub(device.reading.get()));
             std::hint::black_box(facts);
         }
         if only == "native" {
@@ -303,17 +352,16 @@ async fn parser_ratio(
         }
         for (i, (_, plugin)) in plugins.iter().enumerate() {
             let (t, c) = (Instant::now(), thread_cpu());
-            let facts = plugin
-                .collect(request.clone(), replay.clone())
-                .await
-                .unwrap();
+            let (facts, times) = plugin.collect_timed(request.clone(), replay.clone()).await;
+            let facts = facts.unwrap();
             wasm[i].push(t.elapsed());
             wasm_cpu[i].push(thread_cpu() - c);
+            wasm_times[i].push(times);
             std::hint::black_box(facts);
         }
     }
     let best = |v: &[Duration]| v.iter().copied().min().unwrap_or_default();
-    let (n, nc) = (best(&native), best(&native_cpu));
+    let (n, nc, np) = (best(&native), best(&native_cpu), best(&native_parse));
     for (i, (name, _)) in plugins.iter().enumerate() {
         let (w, wc) = (best(&wasm[i]), best(&wasm_cpu[i]));
         let name = if name.is_empty() {
@@ -333,6 +381,20 @@ async fn parser_ratio(
             fmt(nc),
             fmt(wc),
             wc.as_secs_f64() / nc.as_secs_f64(),
+        );
+        let phase =
+            |f: fn(&CallTimes) -> Duration| best(&wasm_times[i].iter().map(f).collect::<Vec<_>>());
+        let wp = phase(|t| t.plugin);
+        println!(
+            "  split{name}: native reading replies {}, parser {}; wasm instantiate {}, \
+             host calls {}, plugin code {}, results out {}; parser ratio {:.2}x",
+            fmt(n.saturating_sub(np)),
+            fmt(np),
+            fmt(phase(|t| t.instantiate)),
+            fmt(phase(|t| t.host_calls)),
+            fmt(wp),
+            fmt(phase(|t| t.results)),
+            wp.as_secs_f64() / np.as_secs_f64(),
         );
     }
 }

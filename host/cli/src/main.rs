@@ -231,6 +231,11 @@ async fn load_registry(
     Ok(registry)
 }
 
+/// Milliseconds to two decimals, for log fields.
+fn ms(d: std::time::Duration) -> f64 {
+    (d.as_secs_f64() * 1e5).round() / 1e2
+}
+
 async fn collect(
     home: &home::Home,
     plugins: &[PathBuf],
@@ -287,8 +292,8 @@ async fn collect(
     for collector in &args.collectors {
         progress.begin(collector);
         let started = std::time::Instant::now();
-        let result = registry
-            .collect(
+        let (result, times) = registry
+            .collect_timed(
                 &args.driver,
                 CollectRequest::new(collector),
                 session.clone(),
@@ -297,7 +302,10 @@ async fn collect(
         tracing::info!(
             collector = %collector,
             ok = result.is_ok(),
-            elapsed_ms = started.elapsed().as_millis() as u64,
+            elapsed_ms = ms(started.elapsed()),
+            plugin_ms = ms(times.plugin),
+            host_calls_ms = ms(times.host_calls),
+            results_ms = ms(times.results),
             "Collection finished."
         );
         results.push((collector.clone(), result));

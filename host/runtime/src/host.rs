@@ -211,6 +211,7 @@ pub struct Metrics {
     collections_ok: AtomicU64,
     collections_failed: AtomicU64,
     collect_ms_total: AtomicU64,
+    plugin_ms_total: AtomicU64,
     write_ms_total: AtomicU64,
     plugin_traps: AtomicU64,
 }
@@ -841,6 +842,7 @@ impl Host {
             }
             m.collect_ms_total
                 .fetch_add(r.collect_ms, Ordering::Relaxed);
+            m.plugin_ms_total.fetch_add(r.plugin_ms, Ordering::Relaxed);
             m.write_ms_total.fetch_add(r.write_ms, Ordering::Relaxed);
         }
     }
@@ -868,6 +870,11 @@ impl Host {
         out.push_str(&format!(
             "nbfacts_collect_seconds_total {:.3}\n",
             m.collect_ms_total.load(Ordering::Relaxed) as f64 / 1000.0
+        ));
+        out.push_str("# HELP nbfacts_plugin_seconds_total Of the time spent collecting, the time plugin code ran (parsers).\n# TYPE nbfacts_plugin_seconds_total counter\n");
+        out.push_str(&format!(
+            "nbfacts_plugin_seconds_total {:.3}\n",
+            m.plugin_ms_total.load(Ordering::Relaxed) as f64 / 1000.0
         ));
         out.push_str("# HELP nbfacts_write_seconds_total Time spent reconciling and writing.\n# TYPE nbfacts_write_seconds_total counter\n");
         out.push_str(&format!(

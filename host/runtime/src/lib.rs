@@ -57,5 +57,5 @@ pub mod session;
 pub use device::{BoxFuture, DeviceSession, ReplayDevice};
 pub use error::{CollectionError, Limit, PluginError, PluginFailure};
 pub use nbfacts_sdk::{self as facts, CollectRequest, Facts, PluginInfo};
-pub use plugin::{Limits, Plugin, Runtime, RuntimeConfig};
+pub use plugin::{CallTimes, Limits, Plugin, Runtime, RuntimeConfig};
 pub use registry::Registry;

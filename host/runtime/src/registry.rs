@@ -7,7 +7,7 @@ use nbfacts_sdk::{CollectRequest, Facts};
 
 use crate::device::DeviceSession;
 use crate::error::{CollectionError, PluginError};
-use crate::plugin::Plugin;
+use crate::plugin::{CallTimes, Plugin};
 
 /// Maps driver names and aliases to loaded plugins.
 #[derive(Debug, Clone, Default)]
@@ -101,7 +101,20 @@ impl Registry {
         request: CollectRequest,
         session: Arc<dyn DeviceSession>,
     ) -> Result<Facts, CollectionError> {
-        let plugin = self.resolve(driver, &request.collector)?;
-        plugin.collect(request, session).await
+        self.collect_timed(driver, request, session).await.0
+    }
+
+    /// [`Registry::collect`], and where the plugin call's time went (all zero when no plugin
+    /// serves the pair).
+    pub async fn collect_timed(
+        &self,
+        driver: &str,
+        request: CollectRequest,
+        session: Arc<dyn DeviceSession>,
+    ) -> (Result<Facts, CollectionError>, CallTimes) {
+        match self.resolve(driver, &request.collector) {
+            Ok(plugin) => plugin.collect_timed(request, session).await,
+            Err(e) => (Err(e), CallTimes::default()),
+        }
     }
 }

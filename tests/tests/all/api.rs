@@ -138,6 +138,10 @@ async fn api_health_and_metrics_are_open_and_everything_else_needs_the_token() {
     let text = metrics.text().await.unwrap();
     assert!(text.contains("nbfacts_queue_length 0"), "{text}");
     assert!(
+        text.contains("nbfacts_plugin_seconds_total 0.000"),
+        "{text}"
+    );
+    assert!(
         text.contains("nbfacts_webhooks_total{outcome=\"refused\"} 0"),
         "{text}"
     );

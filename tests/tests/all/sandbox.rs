@@ -309,3 +309,66 @@ async fn a_cap_below_a_plugins_initial_memory_is_refused_at_load() {
         "{facts:?}"
     );
 }
+
+/// A device that takes `delay` to answer each request.
+struct SlowDevice {
+    inner: std::sync::Arc<nbfacts_host::ReplayDevice>,
+    delay: Duration,
+}
+
+impl nbfacts_host::DeviceSession for SlowDevice {
+    fn netconf_rpc<'a>(
+        &'a self,
+        rpc: &'a str,
+    ) -> nbfacts_host::BoxFuture<'a, Result<String, nbfacts_host::facts::DeviceError>> {
+        Box::pin(async move {
+            tokio::time::sleep(self.delay).await;
+            self.inner.netconf_rpc(rpc).await
+        })
+    }
+
+    fn cli<'a>(
+        &'a self,
+        command: &'a str,
+    ) -> nbfacts_host::BoxFuture<'a, Result<String, nbfacts_host::facts::DeviceError>> {
+        Box::pin(async move {
+            tokio::time::sleep(self.delay).await;
+            self.inner.cli(command).await
+        })
+    }
+
+    fn info(&self) -> nbfacts_host::facts::DeviceInfo {
+        self.inner.info()
+    }
+}
+
+#[tokio::test]
+async fn a_calls_time_is_split_between_the_device_and_the_plugins_code() {
+    let runtime = tight_runtime();
+    let plugin = load(&runtime, nbfacts_tests::MISBEHAVE, "misbehave").await;
+    let delay = Duration::from_millis(300);
+    let device = std::sync::Arc::new(SlowDevice {
+        inner: arp_device(),
+        delay,
+    });
+    let (facts, times) = plugin
+        .collect_timed(CollectRequest::new("ok"), device)
+        .await;
+    assert_good(facts);
+    // Waiting for the device counts as a host call, not as the plugin's time.
+    assert!(times.host_calls >= delay, "{times:?}");
+    assert!(times.plugin < delay, "{times:?}");
+    assert_eq!(
+        times.instantiate + times.plugin + times.host_calls + times.results,
+        times.total,
+        "{times:?}"
+    );
+
+    // A plugin that spins until the deadline spends it in its own code.
+    let (spun, times) = plugin
+        .collect_timed(CollectRequest::new("spin"), arp_device())
+        .await;
+    assert!(spun.is_err());
+    assert!(times.plugin >= Duration::from_millis(1_500), "{times:?}");
+    assert!(times.host_calls < Duration::from_millis(500), "{times:?}");
+}

@@ -125,6 +125,11 @@ pub struct CollectionResult {
     pub decisions: BTreeMap<u32, Decision>,
     /// Milliseconds spent collecting (plugin and device).
     pub collect_ms: u64,
+    /// Of `collect_ms`, the milliseconds the plugin's own code ran (its parsers). The rest is
+    /// the device and the sandbox's copying in and out: a collection whose time is mostly
+    /// here has a slow parser, not a slow device.
+    #[serde(default)]
+    pub plugin_ms: u64,
     /// The failure was transient (connection, timeout): worth another attempt.
     #[serde(default)]
     pub retryable: bool,
@@ -166,6 +171,7 @@ impl CollectionResult {
             refused,
             decisions,
             collect_ms,
+            plugin_ms,
             retryable,
             trapped,
             write_ms,
@@ -187,6 +193,7 @@ impl CollectionResult {
             refused: refused.clone(),
             decisions: decisions.clone(),
             collect_ms: *collect_ms,
+            plugin_ms: *plugin_ms,
             retryable: *retryable,
             trapped: *trapped,
             write_ms: *write_ms,
@@ -745,10 +752,11 @@ pub async fn run_device(
     for collector in &spec.collectors {
         let mut result = blank(collector);
         let started = Instant::now();
-        let facts = registry
-            .collect(&driver, CollectRequest::new(collector), session.clone())
+        let (facts, times) = registry
+            .collect_timed(&driver, CollectRequest::new(collector), session.clone())
             .await;
         result.collect_ms = started.elapsed().as_millis() as u64;
+        result.plugin_ms = times.plugin.as_millis() as u64;
         // Report mode writes nothing, so devices reconcile at the same time (and their reads
         // share requests); apply and branch take turns (see [`Sink`]).
         let _writing = match mode {

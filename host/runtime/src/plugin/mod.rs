@@ -343,6 +343,28 @@ fn start_epoch_ticker(engine: &Engine) {
     }
 }
 
+/// Where the wall time of one sandboxed collection went.
+///
+/// `plugin` is the plugin's own code: its parsers, and its allocator when the host hands it a
+/// reply. `host_calls` is the time inside the host functions it called: device requests
+/// (waiting for the device and reading its reply), logging, and growing its memory. What is
+/// left is the sandbox's own work around the call: `instantiate` before it, and `results`
+/// after it (copying the facts out of the plugin's memory into host types, then releasing
+/// the instance).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct CallTimes {
+    /// The whole call.
+    pub total: Duration,
+    /// Creating the store and the instance.
+    pub instantiate: Duration,
+    /// Running the plugin's code.
+    pub plugin: Duration,
+    /// Inside host functions the plugin called.
+    pub host_calls: Duration,
+    /// Copying the facts out and releasing the instance.
+    pub results: Duration,
+}
+
 /// A loaded plugin. Cheap to clone.
 #[derive(Clone)]
 pub struct Plugin {
@@ -411,6 +433,15 @@ impl Plugin {
         request: CollectRequest,
         session: Arc<dyn DeviceSession>,
     ) -> Result<Facts, CollectionError> {
+        self.collect_timed(request, session).await.0
+    }
+
+    /// [`Plugin::collect`], and where its time went.
+    pub async fn collect_timed(
+        &self,
+        request: CollectRequest,
+        session: Arc<dyn DeviceSession>,
+    ) -> (Result<Facts, CollectionError>, CallTimes) {
         let runtime = &self.inner.runtime.inner;
         sandbox::collect(
             &runtime.engine,

@@ -7,13 +7,13 @@ use std::time::{Duration, Instant};
 
 use nbfacts_sdk::{CollectRequest, Facts, PluginInfo};
 use wasmtime::component::{Component, HasSelf, Linker, Resource, ResourceTable};
-use wasmtime::{Engine, ResourceLimiter, Store, StoreContextMut, Trap, UpdateDeadline};
+use wasmtime::{CallHook, Engine, ResourceLimiter, Store, StoreContextMut, Trap, UpdateDeadline};
 use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
 use wasmtime_wasi::{WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
 
-use super::Limits;
 use super::bindings::nbfacts::collector::{device, log, types as wit};
 use super::bindings::{Plugin as PluginBindings, PluginPre, SessionHandle};
+use super::{CallTimes, Limits};
 use crate::device::DeviceSession;
 use crate::error::{CollectionError, Limit, PluginError, PluginFailure};
 
@@ -58,6 +58,7 @@ pub struct StoreData {
     deadline_hit: bool,
     plugin: String,
     device_name: String,
+    clock: CallClock,
 }
 
 impl WasiView for StoreData {
@@ -66,6 +67,54 @@ impl WasiView for StoreData {
             ctx: &mut self.wasi,
             table: &mut self.table,
         }
+    }
+}
+
+/// Splits a call's wall time between the plugin's own code and the host functions it calls
+/// (device requests, logging, growing its memory), from wasmtime's call hooks: one event at
+/// every entry into and exit from WebAssembly. Time outside any call (instantiating, copying
+/// the results out) is not counted here.
+#[derive(Default)]
+struct CallClock {
+    /// When the innermost running frame began or resumed.
+    since: Option<Instant>,
+    /// The nesting of calls, innermost last: `true` for plugin code, `false` for a host
+    /// function (which may call back into the plugin, for example to allocate a reply).
+    stack: Vec<bool>,
+    plugin: Duration,
+    host_calls: Duration,
+}
+
+impl CallClock {
+    fn on(&mut self, hook: CallHook, now: Instant) {
+        self.charge(now);
+        match hook {
+            CallHook::CallingWasm => self.stack.push(true),
+            CallHook::CallingHost => self.stack.push(false),
+            CallHook::ReturningFromWasm | CallHook::ReturningFromHost => {
+                self.stack.pop();
+            }
+        }
+    }
+
+    /// Counts the time since the last event to whatever was running then.
+    fn charge(&mut self, now: Instant) {
+        if let (Some(since), Some(&in_plugin)) = (self.since, self.stack.last()) {
+            let spent = now.saturating_duration_since(since);
+            if in_plugin {
+                self.plugin += spent;
+            } else {
+                self.host_calls += spent;
+            }
+        }
+        self.since = Some(now);
+    }
+
+    /// The clock as the call ended: a call cut short (a trap, the deadline, a host call that
+    /// never returned) may have left frames open; their time up to `now` counts too.
+    fn stop(mut self, now: Instant) -> Self {
+        self.charge(now);
+        self
     }
 }
 
@@ -231,6 +280,7 @@ fn new_store(
         deadline_hit: false,
         plugin: plugin.to_string(),
         device_name,
+        clock: CallClock::default(),
     };
     let mut store = Store::new(engine, data);
     store.limiter(|d| &mut d.limiter);
@@ -327,7 +377,7 @@ pub(super) async fn bench_describe(
     Ok(())
 }
 
-/// Runs one collection.
+/// Runs one collection, and says where its time went.
 pub(super) async fn collect(
     engine: &Engine,
     pre: &PluginPre<StoreData>,
@@ -335,13 +385,22 @@ pub(super) async fn collect(
     plugin: &str,
     request: CollectRequest,
     session: Arc<dyn DeviceSession>,
-) -> Result<Facts, CollectionError> {
+) -> (Result<Facts, CollectionError>, CallTimes) {
+    let started = Instant::now();
     let stderr = MemoryOutputPipe::new(STDERR_BYTES);
     let mut store = new_store(engine, limits, plugin, Some(session), stderr.clone());
+    store.call_hook(|mut ctx, hook| {
+        ctx.data_mut().clock.on(hook, Instant::now());
+        Ok(())
+    });
     let collector = request.collector.clone();
     let request: wit::CollectRequest = request.into();
+    let mut instantiated = None;
     let call = async {
         let instance = pre.instantiate_async(&mut store).await?;
+        instantiated = Some(Instant::now());
+        // Whatever instantiation ran counts as instantiating.
+        store.data_mut().clock = CallClock::default();
         let handle = store.data_mut().table.push(SessionHandle)?;
         let handle: Resource<SessionHandle> = Resource::new_borrow(handle.rep());
         instance
@@ -352,7 +411,7 @@ pub(super) async fn collect(
     // The epoch callback enforces the deadline while plugin code runs; this timeout covers the
     // time spent waiting on the device inside host calls.
     let outcome = tokio::time::timeout(limits.deadline + Duration::from_millis(250), call).await;
-    match outcome {
+    let result = match outcome {
         Err(_) => Err(CollectionError::Limit {
             plugin: plugin.to_string(),
             limit: Limit::Deadline(limits.deadline),
@@ -363,7 +422,23 @@ pub(super) async fn collect(
             error: error.into(),
         })),
         Ok(Err(e)) => Err(classify(e, store.data(), limits, plugin, &stderr)),
-    }
+    };
+    let clock = std::mem::take(&mut store.data_mut().clock).stop(Instant::now());
+    // Releasing the instance (resetting its memory for the next call) is part of the call.
+    drop(store);
+    let total = started.elapsed();
+    let instantiate = instantiated.map_or(total, |at| at.saturating_duration_since(started));
+    let times = CallTimes {
+        total,
+        instantiate,
+        plugin: clock.plugin,
+        host_calls: clock.host_calls,
+        results: total
+            .saturating_sub(instantiate)
+            .saturating_sub(clock.plugin)
+            .saturating_sub(clock.host_calls),
+    };
+    (result, times)
 }
 
 fn classify(
@@ -555,5 +630,40 @@ mod tests {
         assert!(!compatible("1.0.0"));
         assert!(!compatible("garbage"));
         assert_eq!(supported_range(), "0.1.0 to 0.1.0");
+    }
+
+    #[test]
+    fn the_clock_charges_nested_calls_to_what_runs_in_them() {
+        let t0 = Instant::now();
+        let at = |ms| t0 + Duration::from_millis(ms);
+        let mut clock = CallClock::default();
+        // The export runs 10 ms, asks the device (8 ms in all, during which the host calls
+        // back into the plugin for 1 ms to allocate the reply), then runs 30 ms more.
+        for (hook, ms) in [
+            (CallHook::CallingWasm, 0),
+            (CallHook::CallingHost, 10),
+            (CallHook::CallingWasm, 15),
+            (CallHook::ReturningFromWasm, 16),
+            (CallHook::ReturningFromHost, 19),
+            (CallHook::ReturningFromWasm, 49),
+        ] {
+            clock.on(hook, at(ms));
+        }
+        // Time outside any call (copying results out) is not counted.
+        let clock = clock.stop(at(60));
+        assert_eq!(clock.plugin, Duration::from_millis(10 + 1 + 30));
+        assert_eq!(clock.host_calls, Duration::from_millis(5 + 3));
+    }
+
+    #[test]
+    fn a_call_cut_short_counts_up_to_when_it_ended() {
+        let t0 = Instant::now();
+        let mut clock = CallClock::default();
+        clock.on(CallHook::CallingWasm, t0);
+        clock.on(CallHook::CallingHost, t0 + Duration::from_millis(5));
+        // The deadline fired while the device was being waited on: no return events.
+        let clock = clock.stop(t0 + Duration::from_millis(105));
+        assert_eq!(clock.plugin, Duration::from_millis(5));
+        assert_eq!(clock.host_calls, Duration::from_millis(100));
     }
 }
