@@ -316,25 +316,24 @@ struct SlowDevice {
     delay: Duration,
 }
 
-impl nbfacts_host::DeviceSession for SlowDevice {
-    fn netconf_rpc<'a>(
-        &'a self,
-        rpc: &'a str,
-    ) -> nbfacts_host::BoxFuture<'a, Result<String, nbfacts_host::facts::DeviceError>> {
+type Reply<'a> = nbfacts_host::BoxFuture<'a, Result<String, nbfacts_host::facts::DeviceError>>;
+
+impl SlowDevice {
+    fn after_delay<'a>(&'a self, reply: Reply<'a>) -> Reply<'a> {
         Box::pin(async move {
             tokio::time::sleep(self.delay).await;
-            self.inner.netconf_rpc(rpc).await
+            reply.await
         })
     }
+}
 
-    fn cli<'a>(
-        &'a self,
-        command: &'a str,
-    ) -> nbfacts_host::BoxFuture<'a, Result<String, nbfacts_host::facts::DeviceError>> {
-        Box::pin(async move {
-            tokio::time::sleep(self.delay).await;
-            self.inner.cli(command).await
-        })
+impl nbfacts_host::DeviceSession for SlowDevice {
+    fn netconf_rpc<'a>(&'a self, rpc: &'a str) -> Reply<'a> {
+        self.after_delay(self.inner.netconf_rpc(rpc))
+    }
+
+    fn cli<'a>(&'a self, command: &'a str) -> Reply<'a> {
+        self.after_delay(self.inner.cli(command))
     }
 
     fn info(&self) -> nbfacts_host::facts::DeviceInfo {
@@ -351,18 +350,17 @@ async fn a_calls_time_is_split_between_the_device_and_the_plugins_code() {
         inner: arp_device(),
         delay,
     });
+    let started = Instant::now();
     let (facts, times) = plugin
         .collect_timed(CollectRequest::new("ok"), device)
         .await;
+    let elapsed = started.elapsed();
     assert_good(facts);
     // Waiting for the device counts as a host call, not as the plugin's time.
     assert!(times.host_calls >= delay, "{times:?}");
     assert!(times.plugin < delay, "{times:?}");
-    assert_eq!(
-        times.instantiate + times.plugin + times.host_calls + times.results,
-        times.total,
-        "{times:?}"
-    );
+    // No time is counted twice: the parts fit in the call as timed from outside.
+    assert!(times.total() <= elapsed, "{times:?} in {elapsed:?}");
 
     // A plugin that spins until the deadline spends it in its own code.
     let (spun, times) = plugin

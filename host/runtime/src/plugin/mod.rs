@@ -276,7 +276,8 @@ impl Runtime {
 
 /// The most initial linear memory any core module of `wasm` declares, in bytes (0 for bytes
 /// that do not parse: compiling them reports that). Plugins may start with more than they
-/// need at once (the Junos plugin does, and its allocator uses it before growing memory); a cap below that would fail every call, so it is refused at load.
+/// need at once (the Junos plugin does, and its allocator uses it before growing memory); a
+/// cap below that would fail every call, so it is refused at load.
 fn initial_memory(mut wasm: &[u8]) -> u64 {
     use wasmparser::{Chunk, Parser, Payload};
     let mut most = 0;
@@ -353,8 +354,6 @@ fn start_epoch_ticker(engine: &Engine) {
 /// the instance).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct CallTimes {
-    /// The whole call.
-    pub total: Duration,
     /// Creating the store and the instance.
     pub instantiate: Duration,
     /// Running the plugin's code.
@@ -363,6 +362,13 @@ pub struct CallTimes {
     pub host_calls: Duration,
     /// Copying the facts out and releasing the instance.
     pub results: Duration,
+}
+
+impl CallTimes {
+    /// The whole call: the four parts do not overlap.
+    pub fn total(&self) -> Duration {
+        self.instantiate + self.plugin + self.host_calls + self.results
+    }
 }
 
 /// A loaded plugin. Cheap to clone.

@@ -429,7 +429,6 @@ pub(super) async fn collect(
     let total = started.elapsed();
     let instantiate = instantiated.map_or(total, |at| at.saturating_duration_since(started));
     let times = CallTimes {
-        total,
         instantiate,
         plugin: clock.plugin,
         host_calls: clock.host_calls,
